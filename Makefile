@@ -1,0 +1,32 @@
+# Two promises of the README: `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The demo on SQLite with the database revocation store: no Redis needed (set REDIS_URL to use one).
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py create_demo_user
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite, on PostgreSQL and real Redis (see tests/settings.py for the URLs).
+test: $(STAMP)
+	$(BIN)/python -m ruff check authtokens project tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/python -m ruff check authtokens project tests
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache

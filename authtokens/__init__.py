@@ -1,0 +1,1 @@
+"""authtokens: revocable JWTs for Django REST framework."""

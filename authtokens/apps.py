@@ -1,0 +1,24 @@
+"""App configuration: connects receivers and registers system checks."""
+
+from django.apps import AppConfig
+from django.core.signals import setting_changed
+from django.db.models.signals import post_delete
+
+
+class AuthTokensConfig(AppConfig):
+    name = "authtokens"
+    verbose_name = "Tokens and devices"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  registers the checks
+        from .keys import clear_key_ring_cache
+        from .models import Device
+        from .receivers import mirror_deleted_device
+        from .store import clear_store_cache
+
+        setting_changed.connect(clear_key_ring_cache, dispatch_uid="authtokens.keys")
+        setting_changed.connect(clear_store_cache, dispatch_uid="authtokens.store")
+        post_delete.connect(
+            mirror_deleted_device, sender=Device, dispatch_uid="authtokens.device_deleted"
+        )

@@ -1,0 +1,74 @@
+"""DRF authentication with a Bearer access token; ``request.user`` loads only when used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.functional import SimpleLazyObject
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from . import services
+from .errors import bearer_challenge, to_api_exception
+from .exceptions import AuthTokensError, InvalidClaim, MalformedToken, TokenRevoked
+
+
+class LazyUser(SimpleLazyObject):
+    """The token's user: ``pk`` and the auth flags answer without a query; anything else loads.
+
+    A view that needs only the caller's id (most permission checks) costs no database query.
+    """
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user_id: str) -> None:
+        model = get_user_model()
+        pk = model._meta.pk.to_python(user_id)
+        super().__init__(lambda: _load_user(model, pk))
+        self.__dict__["pk"] = pk
+        self.__dict__[model._meta.pk.attname] = pk
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def _load_user(model: Any, pk: Any) -> Any:
+    user = model._default_manager.filter(pk=pk).first()
+    if user is None:  # deleted since the token was checked
+        raise to_api_exception(TokenRevoked())
+    return user
+
+
+class JWTAuthentication(BaseAuthentication):
+    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1)."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request: Request) -> tuple[LazyUser, dict[str, Any]] | None:
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None  # no credentials, or another scheme's: let the next class try
+        if len(parts) != 2:
+            raise to_api_exception(MalformedToken("Use 'Authorization: Bearer <token>'."))
+        try:
+            token = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise to_api_exception(MalformedToken()) from None
+        return authenticate_token(token)
+
+    def authenticate_header(self, request: Request) -> str:
+        return bearer_challenge()
+
+
+def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """Verify ``token`` and return DRF's (user, auth) pair, or raise the HTTP error."""
+    try:
+        claims = services.authenticate(token)
+        return LazyUser(claims["sub"]), claims
+    except AuthTokensError as error:
+        raise to_api_exception(error) from None
+    except ValidationError:  # a sub that is no primary key of this user model
+        raise to_api_exception(InvalidClaim()) from None

@@ -1,0 +1,54 @@
+"""The ``AUTHTOKENS`` settings namespace: every default in one place, read live on each access."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+
+# Every key is documented in README.md ("Settings"); checks.py validates the values.
+DEFAULTS: dict[str, Any] = {
+    # Value of the `iss` claim, and the only issuer accepted.
+    "ISSUER": "authtokens",
+    # None: one HS256 key derived from SECRET_KEY. Otherwise a list of
+    # {"kid", "algorithm", "secret"} or {"kid", "algorithm", "private_key"/"public_key"}.
+    "SIGNING_KEYS": None,
+    # The kid that signs new tokens; None: the first key of SIGNING_KEYS.
+    "ACTIVE_KID": None,
+    # Audience of browser (web) tokens.
+    "WEB_AUDIENCE": "web",
+    # Audiences a native client may ask for, and those whose access tokens never expire.
+    "NATIVE_AUDIENCES": (),
+    "NON_EXPIRING_AUDIENCES": (),
+    "WEB_ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    # Absolute cap on a web session, however often it is extended.
+    "WEB_SESSION_MAX_LIFETIME": timedelta(days=1),
+    "NATIVE_ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    # Lifetime of each refresh token from its issue; None: never expires.
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=90),
+    "ROTATE_REFRESH_TOKENS": True,
+    # A rotated refresh token replayed within this window is not treated as theft.
+    "REFRESH_REUSE_GRACE": timedelta(seconds=10),
+    # Clock skew tolerated on exp, nbf and iat.
+    "LEEWAY": timedelta(seconds=10),
+    # Tokens longer than this are refused before any parsing.
+    "MAX_TOKEN_LENGTH": 4096,
+    "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
+    "REDIS_CACHE_ALIAS": "default",
+    "REDIS_KEY_PREFIX": "authtokens:v1:",
+    # After a Redis failure, go to the database for this long before trying Redis again.
+    "REDIS_RETRY_INTERVAL": timedelta(seconds=5),
+}
+
+
+class AppSettings:
+    """Read ``settings.AUTHTOKENS[name]``, else the default, on every attribute access."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown authtokens setting: {name!r}")
+        return getattr(settings, "AUTHTOKENS", {}).get(name, DEFAULTS[name])
+
+
+app_settings = AppSettings()

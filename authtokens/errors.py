@@ -1,0 +1,78 @@
+"""The HTTP edge: domain errors to DRF exceptions, and one error body for every response.
+
+Every error body is ``{"code": ..., "detail": ...}`` (validation errors add ``errors``), and
+every 401 carries an RFC 6750 section 3 ``WWW-Authenticate`` challenge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions as drf
+from rest_framework import status
+from rest_framework.response import Response
+
+from . import exceptions as domain
+
+REALM = "api"
+RETRY_AFTER_SECONDS = 5
+
+
+class InvalidToken(drf.AuthenticationFailed):
+    """A presented token was refused: 401 with ``error="invalid_token"``."""
+
+
+class UnavailableError(drf.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def _status_for(error: domain.AuthTokensError) -> int:
+    if isinstance(error, domain.NotTokenOwner):
+        return status.HTTP_403_FORBIDDEN
+    if isinstance(error, domain.NotExtendable):
+        return status.HTTP_400_BAD_REQUEST
+    return status.HTTP_401_UNAUTHORIZED
+
+
+def to_api_exception(error: domain.AuthTokensError) -> drf.APIException:
+    """Return the DRF exception that answers ``error`` over HTTP."""
+    if isinstance(error, domain.TokenError):
+        return InvalidToken(error.detail, error.code)
+    if isinstance(error, domain.StoreUnavailable):
+        return UnavailableError(error.detail, error.code)
+    api_error = drf.APIException(error.detail, error.code)
+    api_error.status_code = _status_for(error)
+    return api_error
+
+
+def bearer_challenge(error: drf.APIException | None = None) -> str:
+    """Return a ``WWW-Authenticate`` value; name the error only when a token was refused."""
+    if isinstance(error, InvalidToken):
+        return f'Bearer realm="{REALM}", error="invalid_token", error_description="{error.detail}"'
+    return f'Bearer realm="{REALM}"'
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Answer every handled error with the one body shape; leave the rest to Django (500)."""
+    # Imported here: rest_framework.views imports the authentication classes, which import us.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, domain.AuthTokensError):
+        exc = to_api_exception(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, drf.APIException):
+        return response
+    response.data = error_body(exc)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        response["WWW-Authenticate"] = bearer_challenge(exc)
+    if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def error_body(exc: drf.APIException) -> dict[str, Any]:
+    if isinstance(exc, drf.ValidationError):
+        return {"code": "invalid", "detail": "The request body is invalid.", "errors": exc.detail}
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
+    code = exc.get_codes()
+    return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}

@@ -1,0 +1,169 @@
+"""Devices, refresh tokens and revocation records: the source of truth for every revocation."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Reason(models.TextChoices):
+    LOGOUT = "logout", _("Signed out")
+    LOGOUT_ALL = "logout_all", _("Signed out everywhere")
+    USER = "user", _("Revoked by the user")
+    TOKEN = "token", _("Token revoked (RFC 7009)")
+    PASSWORD_CHANGE = "password_change", _("Password changed")
+    ADMIN = "admin", _("Revoked by staff")
+    REUSE_DETECTED = "reuse_detected", _("Refresh token reuse detected")
+    KEY_ROTATION = "key_rotation", _("Signing key retired")
+    USER_DEACTIVATED = "user_deactivated", _("User deactivated")
+
+
+class DeviceQuerySet(models.QuerySet["Device"]):
+    def active(self) -> DeviceQuerySet:
+        """Devices not revoked that may still hold a valid token."""
+        live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        return self.filter(live, revoked_at__isnull=True)
+
+    def revoked_live(self) -> DeviceQuerySet:
+        """Revoked devices whose tokens would otherwise still be valid: what Redis must mirror."""
+        live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        return self.filter(live, revoked_at__isnull=False)
+
+
+class Device(models.Model):
+    """One signed-in client ("Frank's iPhone", a browser): every token carries its id."""
+
+    class Kind(models.TextChoices):
+        WEB = "web", _("Browser")
+        NATIVE = "native", _("App")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="authtokens_devices"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    audience = models.CharField(max_length=100)
+    user_agent = models.CharField(max_length=256, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    # The latest expiry of any token issued to the device; null: some token never expires.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+
+    objects = DeviceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_used_at"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+        permissions = [("revoke_device", "Can revoke devices")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
+    def expired(self) -> RefreshTokenQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+
+class RefreshToken(models.Model):
+    """One refresh token, stored only as a keyed digest of its ``jti``: a dump yields no token."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="refresh_tokens")
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    objects = RefreshTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"Refresh token {self.pk} of {self.device_id}"
+
+
+class UserTokenState(models.Model):
+    """A user's token generation: tokens minted under an older one are revoked, in O(1)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="authtokens_state",
+    )
+    # A counter, not a timestamp: two revocations within one second stay ordered.
+    generation = models.PositiveBigIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Token generation {self.generation} of user {self.user_id}"
+
+
+class RevokedAccessTokenQuerySet(models.QuerySet["RevokedAccessToken"]):
+    def live(self) -> RevokedAccessTokenQuerySet:
+        """Entries whose token would otherwise still be valid: what Redis must mirror."""
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+
+    def expired(self) -> RevokedAccessTokenQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+
+class RevokedAccessToken(models.Model):
+    """One revoked access token, by ``jti``; prunable once the token has expired."""
+
+    jti = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, null=True, on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+
+    objects = RevokedAccessTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Revoked token of user {self.user_id}"
+
+
+class RevocationEvent(models.Model):
+    """Audit trail: who revoked whose tokens, at which level, why and when."""
+
+    class Level(models.TextChoices):
+        TOKEN = "token", _("One token")
+        DEVICE = "device", _("One device")
+        USER = "user", _("All of a user's tokens")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    level = models.CharField(max_length=10, choices=Level.choices)
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} revoked ({self.reason})"

@@ -1,0 +1,110 @@
+"""Revoke tokens at every level, and the one rule that decides whether a token is revoked.
+
+Each revocation writes the database first, in a transaction, and mirrors it into the
+revocation store on commit, so a rolled-back revocation never reaches Redis and a committed
+one is never lost with Redis (G2).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import tokens
+from .exceptions import TokenRevoked
+from .models import Device, Reason, RevocationEvent, RevokedAccessToken, UserTokenState
+from .signals import tokens_revoked
+from .store import RevocationState, get_store
+
+logger = logging.getLogger("authtokens.revocation")
+
+
+def check_not_revoked(claims: dict[str, Any], state: RevocationState) -> None:
+    """Raise ``TokenRevoked`` if any level has revoked the token with these claims.
+
+    The only place this rule lives: authentication, extend, refresh and revoke all call it.
+    Key retirement, the fourth level, already failed the token in ``tokens.decode``.
+    """
+    if state.token_revoked or state.device_revoked or claims["gen"] < state.user_generation:
+        raise TokenRevoked()
+
+
+def revoke_token(claims: dict[str, Any], *, reason: str, actor: Any = None) -> bool:
+    """Revoke the single access token with these verified claims; return False if it was."""
+    jti, expires_at = claims["jti"], tokens.expires_at(claims)
+    device_id = claims["did"] if Device.objects.filter(pk=claims["did"]).exists() else None
+    with transaction.atomic():
+        _, created = RevokedAccessToken.objects.get_or_create(
+            jti=jti,
+            defaults={
+                "user_id": claims["sub"],
+                "device_id": device_id,
+                "expires_at": expires_at,
+                "reason": reason,
+            },
+        )
+        if created:
+            _record(RevocationEvent.Level.TOKEN, reason, claims["sub"], device_id, actor)
+            transaction.on_commit(lambda: get_store().token_revoked(jti, expires_at))
+    return created
+
+
+def revoke_device(device: Device | uuid.UUID | str, *, reason: str, actor: Any = None) -> bool:
+    """Revoke a device and every token issued to it; return False if it already was."""
+    device_id = getattr(device, "pk", device)
+    with transaction.atomic():
+        # The row lock orders us after any refresh that is extending this device's expiry,
+        # so the mirror's TTL below covers every token the device was ever given.
+        locked = Device.objects.select_for_update().filter(pk=device_id, revoked_at__isnull=True)
+        target = locked.first()
+        if target is None:
+            return False
+        target.revoked_at, target.revoked_reason = timezone.now(), reason
+        target.save(update_fields=["revoked_at", "revoked_reason"])
+        _record(RevocationEvent.Level.DEVICE, reason, target.user_id, target.pk, actor)
+        device_key, expires_at = str(target.pk), target.expires_at
+        transaction.on_commit(lambda: get_store().device_revoked(device_key, expires_at))
+    return True
+
+
+def revoke_user(user: Any, *, reason: str, actor: Any = None) -> int:
+    """Revoke every token of ``user`` in O(1): bump their generation; return the new one."""
+    now = timezone.now()
+    with transaction.atomic():
+        state, _ = UserTokenState.objects.select_for_update().get_or_create(user_id=user.pk)
+        state.generation += 1
+        state.revoked_at = now
+        state.save(update_fields=["generation", "revoked_at"])
+        # One statement marks the devices for people reading the list; the generation
+        # alone already rejects their tokens, so Redis gets a single write whatever the count.
+        Device.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(
+            revoked_at=now, revoked_reason=reason
+        )
+        _record(RevocationEvent.Level.USER, reason, user.pk, None, actor)
+        user_key, generation = str(user.pk), state.generation
+        transaction.on_commit(lambda: get_store().user_revoked(user_key, generation))
+    return generation
+
+
+def _record(level: str, reason: str, user_id: Any, device_id: Any, actor: Any) -> None:
+    actor_id = getattr(actor, "pk", None)
+    RevocationEvent.objects.create(
+        level=level, reason=reason, user_id=user_id, device_id=device_id, actor_id=actor_id
+    )
+    logger.info(
+        "Revoked %s (reason=%s, user=%s, device=%s, actor=%s)",
+        level, reason, user_id, device_id, actor_id if actor_id is not None else "system",
+    )
+    transaction.on_commit(
+        lambda: tokens_revoked.send(
+            sender=RevocationEvent, level=level, user_id=user_id, device_id=device_id,
+            reason=reason, actor=actor,
+        )
+    )
+
+
+__all__ = ["Reason", "check_not_revoked", "revoke_device", "revoke_token", "revoke_user"]

@@ -1,0 +1,75 @@
+"""Input shapes of the API, and the JSON shape of issued tokens and devices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .conf import app_settings
+from .models import Device
+from .services import IssuedTokens
+from .tokens import now
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=254, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    device_name = serializers.CharField(max_length=100, required=False, default="")
+    client = serializers.ChoiceField(choices=Device.Kind.choices, default=Device.Kind.WEB)
+    audience = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        audience, client = attrs.get("audience"), attrs["client"]
+        if client == Device.Kind.NATIVE and audience not in app_settings.NATIVE_AUDIENCES:
+            raise serializers.ValidationError(
+                {"audience": ["Native clients must name one of the configured native audiences."]},
+                code="invalid_audience",
+            )
+        if client == Device.Kind.WEB and audience not in (None, app_settings.WEB_AUDIENCE):
+            raise serializers.ValidationError(
+                {"audience": ["Web clients take no audience."]}, code="invalid_audience"
+            )
+        return attrs
+
+
+class RefreshRequestSerializer(serializers.Serializer):
+    refresh = serializers.CharField(trim_whitespace=False)
+
+
+class RevokeRequestSerializer(serializers.Serializer):
+    token = serializers.CharField(trim_whitespace=False)
+    token_type_hint = serializers.ChoiceField(
+        choices=["access_token", "refresh_token"], required=False, allow_null=True
+    )
+
+
+def _seconds_until(moment: Any) -> int | None:
+    return None if moment is None else max(0, int((moment - now()).total_seconds()))
+
+
+def token_body(issued: IssuedTokens) -> dict[str, Any]:
+    """Return the JSON body of an issue, extend or refresh (``expires_in`` per RFC 6749 5.1)."""
+    body: dict[str, Any] = {"access": issued.access, "token_type": "Bearer"}
+    if issued.access_expires_at is not None:
+        body["expires_in"] = _seconds_until(issued.access_expires_at)
+    if issued.refresh is not None:
+        body["refresh"] = issued.refresh
+        if issued.refresh_expires_at is not None:
+            body["refresh_expires_in"] = _seconds_until(issued.refresh_expires_at)
+    body["device"] = {"id": str(issued.device.pk), "name": issued.device.name}
+    return body
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = [
+            "id", "name", "kind", "audience", "user_agent", "ip_address",
+            "created_at", "last_used_at", "current",
+        ]
+
+    def get_current(self, device: Device) -> bool:
+        return str(device.pk) == self.context.get("current_device_id")

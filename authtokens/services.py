@@ -1,0 +1,234 @@
+"""The Python API of authtokens: issue, authenticate, extend, refresh, logout and revoke.
+
+Views, the admin, commands and signal receivers all call these functions; nothing else writes
+a token or a revocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+
+from . import tokens
+from .conf import app_settings
+from .exceptions import NotExtendable, NotTokenOwner, RefreshTokenReused, SessionExpired, TokenError
+from .exceptions import TokenRevoked
+from .models import Device, Reason, RefreshToken, UserTokenState
+from .revocation import check_not_revoked, revoke_device, revoke_token, revoke_user
+from .signals import tokens_issued
+from .store import get_store
+from .store.database import DatabaseStore
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """What a sign-in, extend or refresh hands the client."""
+
+    access: str
+    access_expires_at: datetime | None
+    device: Device
+    refresh: str | None = None
+    refresh_expires_at: datetime | None = None
+
+
+def issue(
+    user: Any,
+    *,
+    client: str = Device.Kind.WEB,
+    audience: str | None = None,
+    device_name: str = "",
+    user_agent: str = "",
+    ip_address: str | None = None,
+) -> IssuedTokens:
+    """Sign ``user`` in on a new device and return its tokens.
+
+    For code that has authenticated the user itself (after a social login, say); the API
+    view checks the password first. ``audience`` is required for native clients.
+    """
+    audience = _audience_for(client, audience)
+    now = tokens.now()
+    with transaction.atomic():
+        generation = (
+            UserTokenState.objects.filter(user_id=user.pk).values_list("generation", flat=True)
+        ).first() or 0
+        device = Device.objects.create(
+            user=user, name=device_name or _default_name(client, audience), kind=client,
+            audience=audience, user_agent=user_agent[:256], ip_address=ip_address,
+            created_at=now, last_used_at=now, expires_at=now,
+        )
+        return _mint(device, generation, now, with_refresh=_uses_refresh(device))[0]
+
+
+def authenticate(token: object) -> dict[str, Any]:
+    """Verify an access token at every level and return its claims, or raise ``TokenError``."""
+    claims = tokens.decode(token, token_type=tokens.ACCESS)
+    state = get_store().get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
+    check_not_revoked(claims, state)
+    return claims
+
+
+def extend(claims: dict[str, Any]) -> IssuedTokens:
+    """Trade a verified web access token for a fresh one, within the session's maximum.
+
+    The old token stays valid until its own ``exp`` (at most one access lifetime), so that
+    requests already in flight from other tabs do not fail.
+    """
+    if claims["aud"] != app_settings.WEB_AUDIENCE:
+        raise NotExtendable()
+    now = tokens.now()
+    with transaction.atomic():
+        device = Device.objects.filter(pk=claims["did"]).first()
+        if device is None:
+            raise TokenRevoked()
+        if now >= device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME:
+            raise SessionExpired()
+        return _mint(device, claims["gen"], now, with_refresh=False)[0]
+
+
+def refresh(token: object) -> IssuedTokens:
+    """Trade a refresh token for new tokens, rotating it; a replayed one signs the device out.
+
+    A token already rotated less than ``REFRESH_REUSE_GRACE`` ago still works (two tabs
+    refreshing at once); later, its replay is theft (RFC 9700 section 4.14.2) and revokes the
+    device, so the thief's and the victim's copies both stop working.
+    """
+    claims = tokens.decode(token, token_type=tokens.REFRESH)
+    # The source of truth, not the mirror: a refresh is rare, and writes rows anyway.
+    state = DatabaseStore().get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
+    check_not_revoked(claims, state)
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update().select_related("device")
+            .filter(digest=refresh_digest(claims["jti"])).first()
+        )
+        if row is None or str(row.device_id) != claims["did"]:
+            raise TokenRevoked()
+        now = tokens.now()
+        reused = row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE
+        if reused:
+            revoke_device(row.device, reason=Reason.REUSE_DETECTED)
+        else:
+            rotate = app_settings.ROTATE_REFRESH_TOKENS
+            issued, successor = _mint(row.device, claims["gen"], now, with_refresh=rotate)
+            if successor is not None and row.rotated_at is None:
+                row.rotated_at, row.replaced_by = now, successor
+                row.save(update_fields=["rotated_at", "replaced_by"])
+    if reused:  # raised after the block, so that the device revocation commits
+        raise RefreshTokenReused()
+    return issued
+
+
+def logout(claims: dict[str, Any], *, actor: Any = None) -> None:
+    """Sign out the device that holds the token with these claims."""
+    revoke_device(claims["did"], reason=Reason.LOGOUT, actor=actor)
+
+
+def logout_all(user: Any) -> None:
+    """Sign ``user`` out of every device."""
+    revoke_user(user, reason=Reason.LOGOUT_ALL, actor=user)
+
+
+def revoke(token: object, *, user: Any, token_type_hint: str | None = None) -> None:
+    """Revoke an access or refresh token of ``user`` with RFC 7009 semantics.
+
+    An invalid, expired or unknown token is not an error (RFC 7009 section 2.2). Revoking a
+    refresh token revokes its device, and with it the access tokens issued to that device
+    (section 2.1).
+    """
+    order = [tokens.REFRESH, tokens.ACCESS]
+    if token_type_hint != "refresh_token":
+        order.reverse()
+    for token_type in order:
+        try:
+            claims = tokens.decode(token, token_type=token_type)
+        except TokenError:
+            continue
+        if claims["sub"] != str(user.pk):
+            raise NotTokenOwner()
+        if token_type == tokens.ACCESS:
+            revoke_token(claims, reason=Reason.TOKEN, actor=user)
+        else:
+            revoke_device(claims["did"], reason=Reason.TOKEN, actor=user)
+        return
+
+
+def refresh_digest(jti: str) -> str:
+    """Return the keyed digest a refresh token is stored under (never the token itself)."""
+    return salted_hmac("authtokens.refresh-token.v1", jti, algorithm="sha256").hexdigest()
+
+
+def _mint(
+    device: Device, generation: int, now: datetime, *, with_refresh: bool
+) -> tuple[IssuedTokens, RefreshToken | None]:
+    """Issue an access token (and a refresh token) to a device that is not revoked."""
+    access_expires_at = _access_expiry(device, now)
+    refresh_expires_at = tokens.lifetime_end(now, app_settings.REFRESH_TOKEN_LIFETIME)
+    device_expires_at = _latest(
+        device.expires_at, access_expires_at, refresh_expires_at if with_refresh else now
+    )
+    # Conditional on "not revoked": a revocation that committed meanwhile wins, and the row
+    # lock taken here makes a concurrent revocation read the expiry we are about to hand out.
+    updated = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
+        last_used_at=now, expires_at=device_expires_at
+    )
+    if not updated:
+        raise TokenRevoked()
+    device.last_used_at, device.expires_at = now, device_expires_at
+    access = tokens.encode(_claims(device, generation, access_expires_at), token_type=tokens.ACCESS)
+    refresh_token, row = None, None
+    if with_refresh:
+        claims = _claims(device, generation, refresh_expires_at)
+        refresh_token = tokens.encode(claims, token_type=tokens.REFRESH)
+        row = RefreshToken.objects.create(
+            digest=refresh_digest(claims["jti"]), device=device, issued_at=now,
+            expires_at=refresh_expires_at,
+        )
+    issued = IssuedTokens(
+        access, access_expires_at, device, refresh_token,
+        refresh_expires_at if with_refresh else None,
+    )
+    transaction.on_commit(
+        lambda: tokens_issued.send(sender=Device, user_id=device.user_id, device=device, tokens=issued)
+    )
+    return issued, row
+
+
+def _claims(device: Device, generation: int, expires_at: datetime | None) -> dict[str, Any]:
+    return tokens.build_claims(
+        user_id=str(device.user_id), device_id=str(device.pk), audience=device.audience,
+        generation=generation, expires_at=expires_at,
+    )
+
+
+def _access_expiry(device: Device, now: datetime) -> datetime | None:
+    if device.kind == Device.Kind.WEB:
+        session_end = device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
+        return min(now + app_settings.WEB_ACCESS_TOKEN_LIFETIME, session_end)
+    if device.audience in app_settings.NON_EXPIRING_AUDIENCES:
+        return None
+    return now + app_settings.NATIVE_ACCESS_TOKEN_LIFETIME
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    """Return the latest moment, where None means "never expires" and so wins."""
+    return None if None in moments else max(moments)  # type: ignore[type-var]
+
+
+def _uses_refresh(device: Device) -> bool:
+    return _access_expiry(device, tokens.now()) is not None and device.kind == Device.Kind.NATIVE
+
+
+def _audience_for(client: str, audience: str | None) -> str:
+    if client == Device.Kind.WEB:
+        return app_settings.WEB_AUDIENCE
+    if client == Device.Kind.NATIVE and audience in app_settings.NATIVE_AUDIENCES:
+        return audience  # type: ignore[return-value]
+    raise ValueError(f"Unknown client {client!r} or audience {audience!r}.")
+
+
+def _default_name(client: str, audience: str) -> str:
+    return "Web browser" if client == Device.Kind.WEB else audience

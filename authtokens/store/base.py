@@ -1,0 +1,37 @@
+"""The revocation store contract: read a token's revocation state, mirror new revocations."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationState:
+    """What every revocation level says about one token (key retirement is checked on decode)."""
+
+    token_revoked: bool = False
+    device_revoked: bool = False
+    user_generation: int = 0
+
+
+class RevocationStore(ABC):
+    """Answer ``get_state`` for the hot path; the ``*_revoked`` hooks run after a commit.
+
+    The database is always the source of truth: services write it first, in a transaction, and
+    call the hooks on commit so that a faster store can mirror what was written.
+    """
+
+    @abstractmethod
+    def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
+        """Return the revocation state of a token, or raise ``StoreUnavailable``."""
+
+    def token_revoked(self, jti: str, expires_at: datetime | None) -> None:
+        """Mirror a revoked ``jti`` until ``expires_at`` (None: forever)."""
+
+    def device_revoked(self, device_id: str, expires_at: datetime | None) -> None:
+        """Mirror a revoked device until its last token expires (None: forever)."""
+
+    def user_revoked(self, user_id: str, generation: int) -> None:
+        """Mirror a user's new token generation."""

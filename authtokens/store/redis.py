@@ -1,0 +1,175 @@
+"""The Redis revocation store: one MGET per check, composed over the database store.
+
+Redis mirrors every live revocation, so a missing key means "not revoked". A ``warm`` marker
+read in the same MGET tells a cold Redis (flushed, restarted, failed over) from an absent key:
+when it is missing the database answers and the mirror is rebuilt (G2). When Redis fails, the
+database answers too, and Redis is left alone for ``REDIS_RETRY_INTERVAL`` (G3).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.utils import timezone
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+from ..conf import app_settings
+from .base import RevocationState, RevocationStore
+from .database import DatabaseStore
+
+logger = logging.getLogger("authtokens.store")
+T = TypeVar("T")
+
+REBUILD_LOCK_SECONDS = 300
+BATCH = 1000
+
+# Generations only move forward, whatever order two mirror writes or a rebuild land in.
+SET_MAX = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
+# Mark the mirror warm only if our rebuild lock survived: a flush mid-rebuild drops the lock.
+FINISH_REBUILD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], '1')
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+
+class RedisUnavailable(Exception):
+    """Redis failed, or failed recently enough that we are not asking it yet."""
+
+
+class RedisStore(RevocationStore):
+    """Mirror revocations in Redis; fall back to the database whenever Redis cannot answer."""
+
+    def __init__(self) -> None:
+        self.database = DatabaseStore()
+        self._retry_at = 0.0  # monotonic time before which Redis is not tried
+        self._down = False
+        self._stale = False  # a mirror write failed: Redis may be missing a revocation
+
+    # -- keys ---------------------------------------------------------------------------
+    def key(self, kind: str, ident: str = "") -> str:
+        return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
+
+    @property
+    def warm_key(self) -> str:
+        return self.key("warm")
+
+    # -- the hot path -------------------------------------------------------------------
+    def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
+        keys = [self.key("t", jti), self.key("d", device_id), self.key("u", user_id)]
+        try:
+            token, device, generation, warm = self._run(lambda c: c.mget([*keys, self.warm_key]))
+        except RedisUnavailable:
+            return self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
+        if warm is None:
+            state = self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
+            self.rebuild()
+            return state
+        return RevocationState(
+            token_revoked=token is not None,
+            device_revoked=device is not None,
+            user_generation=int(generation or 0),
+        )
+
+    # -- mirroring ----------------------------------------------------------------------
+    def token_revoked(self, jti: str, expires_at: datetime | None) -> None:
+        self._mirror(lambda c: self._write(c, "t", jti, expires_at))
+
+    def device_revoked(self, device_id: str, expires_at: datetime | None) -> None:
+        self._mirror(lambda c: self._write(c, "d", device_id, expires_at))
+
+    def user_revoked(self, user_id: str, generation: int) -> None:
+        self._mirror(lambda c: self._write_generation(c, user_id, generation))
+
+    def rebuild(self) -> int | None:
+        """Copy every live revocation from the database; return how many, or None if another
+        process holds the rebuild or Redis failed."""
+        nonce = secrets.token_hex(16)
+        lock = self.key("rebuild")
+        try:
+            if not self._run(lambda c: c.set(lock, nonce, nx=True, ex=REBUILD_LOCK_SECONDS)):
+                return None
+            count = self._run(self._copy_live_revocations)
+            done = self._run(
+                lambda c: c.register_script(FINISH_REBUILD)(keys=[lock, self.warm_key], args=[nonce])
+            )
+        except RedisUnavailable:
+            return None
+        if done:
+            logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
+        return count if done else None
+
+    def _copy_live_revocations(self, client: Any) -> int:
+        pipe = client.pipeline(transaction=False)
+        count = 0
+        for kind, ident, value in self.database.live_revocations():
+            if kind == "user":
+                self._write_generation(pipe, ident, value)  # type: ignore[arg-type]
+            else:
+                self._write(pipe, "t" if kind == "token" else "d", ident, value)  # type: ignore[arg-type]
+            count += 1
+            if count % BATCH == 0:
+                pipe.execute()
+        pipe.execute()
+        return count
+
+    def _write(self, client: Any, kind: str, ident: str, expires_at: datetime | None) -> None:
+        if expires_at is None:
+            client.set(self.key(kind, ident), "1")
+            return
+        # Keep the entry through the leeway too, or the token comes back during it.
+        remaining = expires_at + app_settings.LEEWAY - timezone.now()
+        milliseconds = int(remaining.total_seconds() * 1000)
+        if milliseconds > 0:
+            client.set(self.key(kind, ident), "1", px=milliseconds)
+
+    def _write_generation(self, client: Any, user_id: str, generation: int) -> None:
+        client.register_script(SET_MAX)(keys=[self.key("u", user_id)], args=[generation])
+
+    def _mirror(self, write: Callable[[Any], None]) -> None:
+        try:
+            self._run(write)
+        except RedisUnavailable:
+            # The database holds the revocation; drop the warm marker once Redis is back so
+            # that a Redis which kept its old data is rebuilt rather than trusted.
+            self._stale = True
+
+    # -- failure handling ---------------------------------------------------------------
+    def _run(self, operation: Callable[[Any], T]) -> T:
+        if self._retry_at > time.monotonic():
+            raise RedisUnavailable()
+        try:
+            client = get_redis_connection(app_settings.REDIS_CACHE_ALIAS)
+            if self._stale:
+                client.delete(self.warm_key)
+                self._stale = False
+            result = operation(client)
+        except RedisError as error:
+            self._mark_down(error)
+            raise RedisUnavailable() from error
+        if self._down:
+            self._down = False
+            logger.warning("Redis is reachable again; revocation checks use it once more.")
+        return result
+
+    def _mark_down(self, error: Exception) -> None:
+        self._retry_at = time.monotonic() + app_settings.REDIS_RETRY_INTERVAL.total_seconds()
+        if not self._down:  # log the outage once, not once a request (G3)
+            self._down = True
+            logger.error(
+                "Redis is unreachable (%s); checking revocations in the database.",
+                type(error).__name__,
+            )

@@ -1,0 +1,176 @@
+"""Encode and decode authtokens JWTs: header and claim rules, no database, no Redis.
+
+Access tokens carry ``typ: at+jwt`` (RFC 9068 section 2.1); refresh tokens ``typ: rt+jwt``, so
+one can never stand in for the other.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from django.utils import timezone
+
+from . import exceptions as exc
+from .conf import app_settings
+from .keys import Key, get_key_ring
+
+ACCESS = "at+jwt"
+REFRESH = "rt+jwt"
+REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
+MAX_NUMERIC_DATE = 2**53  # past any real date, and still exact in JSON (RFC 7519 section 2)
+
+_PYJWT_ERRORS: tuple[tuple[type[Exception], type[exc.TokenError]], ...] = (
+    (jwt.InvalidSignatureError, exc.BadSignature),  # before DecodeError, its parent
+    (jwt.ExpiredSignatureError, exc.TokenExpired),
+    (jwt.ImmatureSignatureError, exc.TokenNotYetValid),
+    (jwt.InvalidIssuerError, exc.WrongIssuer),
+    (jwt.MissingRequiredClaimError, exc.MissingClaim),
+    (jwt.InvalidAlgorithmError, exc.WrongAlgorithm),
+    (jwt.DecodeError, exc.MalformedToken),
+)
+
+
+def now() -> datetime:
+    """Return the current time: the one clock seam for token lifetimes."""
+    return timezone.now()
+
+
+def new_jti() -> str:
+    """Return a fresh token id: 128 random bits (RFC 7519 section 4.1.7)."""
+    return secrets.token_urlsafe(16)
+
+
+def build_claims(
+    *, user_id: str, device_id: str, audience: str, generation: int, expires_at: datetime | None
+) -> dict[str, Any]:
+    """Return the claims of a new token; ``expires_at=None`` leaves out ``exp``."""
+    claims: dict[str, Any] = {
+        "iss": app_settings.ISSUER,
+        "sub": user_id,
+        "aud": audience,
+        "iat": int(now().timestamp()),
+        "jti": new_jti(),
+        "did": device_id,
+        "gen": generation,
+    }
+    if expires_at is not None:
+        claims["exp"] = int(expires_at.timestamp())
+    return claims
+
+
+def encode(claims: dict[str, Any], *, token_type: str) -> str:
+    """Sign ``claims`` with the active key."""
+    key = get_key_ring().active
+    headers = {"kid": key.kid, "typ": token_type}
+    return jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers=headers)
+
+
+def decode(token: object, *, token_type: str) -> dict[str, Any]:
+    """Verify ``token`` as ``token_type`` and return its claims, or raise a ``TokenError``.
+
+    Revocation is not checked here: that is ``revocation.check_not_revoked``.
+    """
+    key = _key_for(_header(token), token_type)
+    try:
+        claims = jwt.decode(
+            token,  # type: ignore[arg-type]  # _header checked it is a str
+            key.verifying_key,
+            algorithms=[key.algorithm],
+            issuer=app_settings.ISSUER,
+            leeway=app_settings.LEEWAY,
+            options={"require": list(REQUIRED_CLAIMS), "verify_aud": False},
+        )
+    except jwt.PyJWTError as error:
+        raise _translate(error) from None
+    _check_claims(claims, token_type)
+    return claims
+
+
+def _header(token: object) -> dict[str, Any]:
+    if not isinstance(token, str) or not token:
+        raise exc.MalformedToken()
+    if len(token) > app_settings.MAX_TOKEN_LENGTH:  # cap parsing cost before any decoding
+        raise exc.TokenTooLarge()
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise exc.MalformedToken() from None
+
+
+def _key_for(header: dict[str, Any], token_type: str) -> Key:
+    # Header parameters we do not implement must be refused, not skipped (RFC 7515 4.1.11);
+    # jku/x5u/jwk are never fetched or trusted: the key comes from our ring by kid alone.
+    if "crit" in header:
+        raise exc.UnsupportedHeader()
+    kid = header.get("kid")
+    key = get_key_ring().get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise exc.UnknownKey()
+    if header.get("alg") != key.algorithm:
+        raise exc.WrongAlgorithm()
+    if header.get("typ") != token_type:
+        raise exc.WrongTokenType()
+    return key
+
+
+def _translate(error: Exception) -> exc.TokenError:
+    for pyjwt_error, domain_error in _PYJWT_ERRORS:
+        if isinstance(error, pyjwt_error):
+            return domain_error()
+    return exc.TokenError()
+
+
+def _check_claims(claims: dict[str, Any], token_type: str) -> None:
+    # PyJWT coerces numeric claims with int() and accepts any JSON type elsewhere: be strict.
+    for name in ("iat", "exp", "nbf"):
+        if name in claims and not _is_numeric_date(claims[name]):
+            raise exc.InvalidClaim(f"The '{name}' claim must be a whole number of seconds.")
+    for name, limit in (("sub", 255), ("jti", 64)):
+        if not isinstance(claims[name], str) or not 0 < len(claims[name]) <= limit:
+            raise exc.InvalidClaim(f"The '{name}' claim is invalid.")
+    if not _is_canonical_uuid(claims["did"]):
+        raise exc.InvalidClaim("The 'did' claim is invalid.")
+    if type(claims["gen"]) is not int or claims["gen"] < 0:
+        raise exc.InvalidClaim("The 'gen' claim is invalid.")
+    audience = claims["aud"]
+    if not isinstance(audience, str) or audience not in accepted_audiences():
+        raise exc.WrongAudience()
+    if "exp" not in claims and not _may_omit_exp(audience, token_type):
+        raise exc.MissingClaim("The token lacks the required 'exp' claim.")
+
+
+def _is_numeric_date(value: object) -> bool:
+    return type(value) is int and 0 <= value < MAX_NUMERIC_DATE
+
+
+def _is_canonical_uuid(value: object) -> bool:
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
+def _may_omit_exp(audience: str, token_type: str) -> bool:
+    if token_type == REFRESH:
+        return app_settings.REFRESH_TOKEN_LIFETIME is None
+    return audience in app_settings.NON_EXPIRING_AUDIENCES
+
+
+def accepted_audiences() -> set[str]:
+    """Return every audience this server issues tokens for."""
+    return {app_settings.WEB_AUDIENCE, *app_settings.NATIVE_AUDIENCES}
+
+
+def expires_at(claims: dict[str, Any]) -> datetime | None:
+    """Return the ``exp`` of verified claims as an aware datetime, or None if it never expires."""
+    exp = claims.get("exp")
+    return None if exp is None else datetime.fromtimestamp(exp, tz=UTC)
+
+
+def lifetime_end(start: datetime, lifetime: timedelta | None) -> datetime | None:
+    """Return ``start + lifetime``, or None for a lifetime of None (never expires)."""
+    return None if lifetime is None else start + lifetime

@@ -1,0 +1,144 @@
+"""Thin API views: validate the input, call ``services``, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+from .authentication import JWTAuthentication
+from .errors import exception_handler
+from .exceptions import InvalidCredentials
+from .keys import get_key_ring
+from .models import Device, Reason
+from .serializers import (
+    DeviceSerializer,
+    RefreshRequestSerializer,
+    RevokeRequestSerializer,
+    TokenRequestSerializer,
+    token_body,
+)
+
+# Token responses must not be cached by anyone (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class AuthTokensView(APIView):
+    """Our error shape, whatever the project's EXCEPTION_HANDLER."""
+
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+
+class PublicView(AuthTokensView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+
+def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class TokenIssueView(PublicView):
+    """Sign in with a username and password; a new device gets its tokens."""
+
+    def post(self, request: Request) -> Response:
+        data = _validated(TokenRequestSerializer, request)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None:  # wrong password, unknown or inactive user: one answer (G7)
+            raise InvalidCredentials()
+        issued = services.issue(
+            user,
+            client=data["client"],
+            audience=data["audience"],
+            device_name=data["device_name"],
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+        return Response(token_body(issued), headers=NO_STORE)
+
+
+class TokenExtendView(AuthTokensView):
+    def post(self, request: Request) -> Response:
+        return Response(token_body(services.extend(request.auth)), headers=NO_STORE)
+
+
+class TokenRefreshView(PublicView):
+    def post(self, request: Request) -> Response:
+        issued = services.refresh(_validated(RefreshRequestSerializer, request)["refresh"])
+        return Response(token_body(issued), headers=NO_STORE)
+
+
+class LogoutView(AuthTokensView):
+    def post(self, request: Request) -> Response:
+        services.logout(request.auth, actor=request.user)
+        return Response(status=204)
+
+
+class LogoutAllView(AuthTokensView):
+    def post(self, request: Request) -> Response:
+        services.logout_all(request.user)
+        return Response(status=204)
+
+
+class RevokeView(AuthTokensView):
+    """RFC 7009 token revocation: 200 whether or not the token was valid."""
+
+    def post(self, request: Request) -> Response:
+        data = _validated(RevokeRequestSerializer, request)
+        services.revoke(data["token"], user=request.user, token_type_hint=data.get("token_type_hint"))
+        return Response(status=200)
+
+
+class DeviceListView(AuthTokensView):
+    def get(self, request: Request) -> Response:
+        devices = Device.objects.filter(user_id=request.user.pk).active()
+        context = {"current_device_id": request.auth["did"]}
+        return Response(DeviceSerializer(devices, many=True, context=context).data)
+
+
+class DeviceDetailView(AuthTokensView):
+    """One of the caller's own devices; any other id is a 404, never a 403."""
+
+    def get_object(self, request: Request, device_id: Any) -> Device:
+        return get_object_or_404(Device.objects.filter(user_id=request.user.pk).active(), pk=device_id)
+
+    def get(self, request: Request, device_id: Any) -> Response:
+        context = {"current_device_id": request.auth["did"]}
+        return Response(DeviceSerializer(self.get_object(request, device_id), context=context).data)
+
+    def delete(self, request: Request, device_id: Any) -> Response:
+        device = self.get_object(request, device_id)
+        services.revoke_device(device, reason=Reason.USER, actor=request.user)
+        return Response(status=204)
+
+
+class MeView(AuthTokensView):
+    def get(self, request: Request) -> Response:
+        device = Device.objects.filter(pk=request.auth["did"]).values("id", "name").first()
+        user = request.user
+        return Response(
+            {
+                "id": str(user.pk),
+                "username": user.get_username(),
+                "device": {"id": str(device["id"]), "name": device["name"]} if device else None,
+            }
+        )
+
+
+class JWKSView(PublicView):
+    """The public keys of asymmetric signing keys (RFC 7517 section 5); empty for HMAC."""
+
+    def get(self, request: Request) -> Response:
+        return Response(get_key_ring().public_jwks(), headers={"Cache-Control": "max-age=300"})

@@ -1,0 +1,100 @@
+"""Shared fixtures: a clean Redis per test, an API client, users, and signing in."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django_redis import get_redis_connection
+from rest_framework.test import APIClient
+
+from authtokens.store import get_store
+from authtokens.store import _stores as store_instances
+from authtokens.store.redis import RedisStore
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def clean_redis() -> Iterator[Any]:
+    """Start each test with an empty, warm mirror: true, since the test database is empty."""
+    client = get_redis_connection("default")
+    client.flushdb()
+    client.set(RedisStore().warm_key, "1")
+    store_instances.clear()  # forget any Redis outage an earlier test simulated
+    yield client
+    store_instances.clear()
+
+
+@pytest.fixture
+def redis(clean_redis: Any) -> Any:
+    return clean_redis
+
+
+@pytest.fixture
+def store() -> Any:
+    return get_store()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db: Any) -> Any:
+    return UserFactory()
+
+
+@pytest.fixture
+def sign_in(api: APIClient) -> Any:
+    """Sign a user in through the API and return the JSON body."""
+
+    def sign_in(user: Any, **body: Any) -> dict[str, Any]:
+        response = api.post(
+            "/api/token/",
+            {"username": user.username, "password": PASSWORD, **body},
+            format="json",
+            HTTP_USER_AGENT="pytest",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return sign_in
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_redis() -> Iterator[dict[str, Any]]:
+    """A redis-server of the test's own on a free port, that the test may stop."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed; .ci/run installs it")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield {"url": f"redis://127.0.0.1:{port}/0", "process": process}
+    process.kill()
+    process.wait()

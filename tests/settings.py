@@ -1,0 +1,32 @@
+"""Test settings: the demo project on PostgreSQL and a real Redis (database 15, flushed per test).
+
+TEST_DATABASE_URL and TEST_REDIS_URL override the defaults, which match .ci/run.
+"""
+
+import os
+
+import dj_database_url
+
+from project.settings import *  # noqa: F403
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    )
+}
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
+    },
+}
+AUTHTOKENS = {
+    **AUTHTOKENS,  # noqa: F405
+    "SIGNING_KEYS": [{"kid": "test-1", "algorithm": "HS256", "secret": "t" * 32}],
+    "REVOCATION_STORE": "authtokens.store.redis.RedisStore",
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+ROOT_URLCONF = "tests.urls"

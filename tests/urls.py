@@ -1,0 +1,22 @@
+"""The project's URLs plus a trivial protected view: the hot path with nothing else in it."""
+
+from django.urls import include, path
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from authtokens.authentication import JWTAuthentication
+
+
+class PingView(APIView):
+    authentication_classes = [JWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"user_id": str(request.user.pk)})
+
+
+urlpatterns = [
+    path("ping/", PingView.as_view(), name="ping"),
+    path("", include("project.urls")),
+]
