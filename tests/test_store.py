@@ -1,0 +1,147 @@
+"""One contract for both revocation stores, and what the hot path costs on each."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from authtokens import services, tokens
+from authtokens.exceptions import TokenRevoked
+from authtokens.models import Device, Reason
+from authtokens.revocation import check_not_revoked
+from authtokens.store.database import DatabaseStore
+from authtokens.store.redis import RedisStore
+from tests.conftest import bearer
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=[DatabaseStore, RedisStore], ids=["database", "redis"])
+def contract_store(request, settings):
+    path = f"{request.param.__module__}.{request.param.__name__}"
+    settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REVOCATION_STORE": path}
+    from authtokens.store import get_store
+
+    return get_store()
+
+
+def issued_claims(user, **kwargs):
+    return tokens.decode(services.issue(user, **kwargs).access, token_type=tokens.ACCESS)
+
+
+def state_of(store, claims):
+    return store.get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
+
+
+def assert_revoked(store, claims):
+    with pytest.raises(TokenRevoked):
+        check_not_revoked(claims, state_of(store, claims))
+
+
+def test_a_fresh_token_is_not_revoked(contract_store, user):
+    claims = issued_claims(user)
+    check_not_revoked(claims, state_of(contract_store, claims))
+
+
+def test_token_level(contract_store, user):
+    revoked, kept = issued_claims(user), issued_claims(user)
+    services.revoke_token(revoked, reason=Reason.TOKEN)
+    assert_revoked(contract_store, revoked)
+    check_not_revoked(kept, state_of(contract_store, kept))
+
+
+def test_device_level(contract_store, user):
+    claims = issued_claims(user)
+    other = issued_claims(user)
+    services.revoke_device(claims["did"], reason=Reason.ADMIN)
+    assert_revoked(contract_store, claims)
+    check_not_revoked(other, state_of(contract_store, other))
+
+
+def test_user_level(contract_store, user):
+    mine, theirs = issued_claims(user), issued_claims(UserFactory())
+    assert services.revoke_user(user, reason=Reason.LOGOUT_ALL) == 1
+    assert_revoked(contract_store, mine)
+    check_not_revoked(theirs, state_of(contract_store, theirs))
+    after = issued_claims(user)
+    assert after["gen"] == 1
+    check_not_revoked(after, state_of(contract_store, after))
+
+
+def test_two_user_revocations_in_one_second_stay_ordered(contract_store, user):
+    services.revoke_user(user, reason=Reason.LOGOUT_ALL)
+    between = issued_claims(user)
+    services.revoke_user(user, reason=Reason.LOGOUT_ALL)
+    assert_revoked(contract_store, between)
+
+
+def test_deleted_device_and_deleted_user(contract_store, user):
+    device_claims, user_claims = issued_claims(user), issued_claims(UserFactory())
+    Device.objects.filter(pk=device_claims["did"]).delete()
+    assert_revoked(contract_store, device_claims)
+    Device.objects.model.user.field.related_model.objects.filter(pk=user_claims["sub"]).delete()
+    assert_revoked(contract_store, user_claims)
+
+
+def test_rolled_back_revocation_never_reaches_the_store(contract_store, user):
+    from django.db import transaction
+
+    claims = issued_claims(user)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.revoke_device(claims["did"], reason=Reason.ADMIN)
+        raise RuntimeError
+    check_not_revoked(claims, state_of(contract_store, claims))
+
+
+def test_redis_check_costs_one_round_trip_and_no_query(api, user, sign_in, redis):
+    token = sign_in(user)["access"]
+    before = redis.info("commandstats")
+    total_before = redis.info("stats")["total_commands_processed"]
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/ping/", **bearer(token))
+    total_after = redis.info("stats")["total_commands_processed"]
+    after = redis.info("commandstats")
+    assert response.status_code == 200 and response.json() == {"user_id": str(user.pk)}
+    assert len(queries) == 0  # the user is loaded lazily, and nothing needed it
+    assert after["cmdstat_mget"]["calls"] - before.get("cmdstat_mget", {}).get("calls", 0) == 1
+    assert total_after - total_before == 2  # the MGET, and the first INFO itself
+
+
+def test_database_check_costs_one_query(api, user, sign_in, settings):
+    token = sign_in(user)["access"]
+    settings.AUTHTOKENS = {
+        **settings.AUTHTOKENS, "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/ping/", **bearer(token)).status_code == 200
+    assert len(queries) == 1
+
+
+def command_counts(redis):
+    return {name: stats["calls"] for name, stats in redis.info("commandstats").items()}
+
+
+def test_mass_revocation_is_constant_in_redis_writes_and_sql(api, sign_in, redis):
+    def cost_of_logout_all(device_count):
+        user = UserFactory()
+        bodies = [sign_in(user) for _ in range(device_count)]
+        before = command_counts(redis)
+        with CaptureQueriesContext(connection) as queries:
+            response = api.post("/api/token/logout-all/", **bearer(bodies[0]["access"]))
+        assert response.status_code == 204
+        after = command_counts(redis)
+        commands = {name: after[name] - before.get(name, 0) for name in after}
+        assert all(
+            api.get("/ping/", **bearer(body["access"])).status_code == 401 for body in bodies
+        )
+        return {name: n for name, n in commands.items() if n and name != "cmdstat_info"}, len(queries)
+
+    (one_commands, one_queries), (many_commands, many_queries) = (
+        cost_of_logout_all(1), cost_of_logout_all(60)
+    )
+    assert one_queries == many_queries
+    assert one_commands == many_commands
+    # The request's own check (MGET), then one script round trip for the whole user.
+    assert many_commands["cmdstat_mget"] == 1 and many_commands["cmdstat_evalsha"] == 1
