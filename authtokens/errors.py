@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
@@ -59,6 +61,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     if isinstance(exc, domain.AuthTokensError):
         exc = to_api_exception(exc)
+    elif isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response
