@@ -17,8 +17,12 @@ from .keys import build_key_ring
 REDIS_STORE = "authtokens.store.redis.RedisStore"
 EVICTING_POLICIES_OK = {"noeviction"}
 LIFETIMES = (
-    "WEB_ACCESS_TOKEN_LIFETIME", "WEB_SESSION_MAX_LIFETIME", "NATIVE_ACCESS_TOKEN_LIFETIME",
-    "REFRESH_REUSE_GRACE", "LEEWAY", "REDIS_RETRY_INTERVAL",
+    "WEB_ACCESS_TOKEN_LIFETIME",
+    "WEB_SESSION_MAX_LIFETIME",
+    "NATIVE_ACCESS_TOKEN_LIFETIME",
+    "REFRESH_REUSE_GRACE",
+    "LEEWAY",
+    "REDIS_RETRY_INTERVAL",
 )
 
 
@@ -29,8 +33,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
     if not isinstance(user_settings, dict):
         return [Error("AUTHTOKENS must be a dict.", id="authtokens.E001")]
     errors: list[Error | Warning] = [
-        Error(f"AUTHTOKENS has an unknown key {name!r}.", hint="See README, Settings.",
-              id="authtokens.E002")
+        Error(
+            f"AUTHTOKENS has an unknown key {name!r}.",
+            hint="See README, Settings.",
+            id="authtokens.E002",
+        )
         for name in sorted(set(user_settings) - set(DEFAULTS))
     ]
     errors += _check_lifetimes()
@@ -41,7 +48,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         errors.append(Error(str(error), id="authtokens.E005"))
     length = app_settings.MAX_TOKEN_LENGTH
     if type(length) is not int or length < 256:
-        errors.append(Error("AUTHTOKENS MAX_TOKEN_LENGTH must be an int >= 256.", id="authtokens.E006"))
+        errors.append(
+            Error("AUTHTOKENS MAX_TOKEN_LENGTH must be an int >= 256.", id="authtokens.E006")
+        )
     try:
         import_string(app_settings.REVOCATION_STORE)
     except ImportError as error:
@@ -53,27 +62,36 @@ def _check_lifetimes() -> Iterable[Error | Warning]:
     for name in LIFETIMES:
         value = getattr(app_settings, name)
         if not isinstance(value, timedelta) or value < timedelta(0):
-            yield Error(f"AUTHTOKENS {name} must be a non-negative timedelta.", id="authtokens.E003")
+            yield Error(
+                f"AUTHTOKENS {name} must be a non-negative timedelta.", id="authtokens.E003"
+            )
     refresh = app_settings.REFRESH_TOKEN_LIFETIME
     if refresh is not None and (not isinstance(refresh, timedelta) or refresh <= timedelta(0)):
-        yield Error("AUTHTOKENS REFRESH_TOKEN_LIFETIME must be a positive timedelta or None.",
-                    id="authtokens.E003")
+        yield Error(
+            "AUTHTOKENS REFRESH_TOKEN_LIFETIME must be a positive timedelta or None.",
+            id="authtokens.E003",
+        )
     access, session = app_settings.WEB_ACCESS_TOKEN_LIFETIME, app_settings.WEB_SESSION_MAX_LIFETIME
     if isinstance(access, timedelta) and isinstance(session, timedelta) and access > session:
         yield Warning(
             "AUTHTOKENS WEB_ACCESS_TOKEN_LIFETIME is longer than WEB_SESSION_MAX_LIFETIME; "
-            "web tokens will end at the session maximum.", id="authtokens.W001",
+            "web tokens will end at the session maximum.",
+            id="authtokens.W001",
         )
 
 
 def _check_audiences() -> Iterable[Error]:
     native, non_expiring = app_settings.NATIVE_AUDIENCES, app_settings.NON_EXPIRING_AUDIENCES
     if isinstance(native, str) or isinstance(non_expiring, str):
-        yield Error("AUTHTOKENS audiences must be lists of strings, not a string.", id="authtokens.E004")
+        yield Error(
+            "AUTHTOKENS audiences must be lists of strings, not a string.", id="authtokens.E004"
+        )
         return
     if not set(non_expiring) <= set(native):
-        yield Error("AUTHTOKENS NON_EXPIRING_AUDIENCES must be listed in NATIVE_AUDIENCES.",
-                    id="authtokens.E004")
+        yield Error(
+            "AUTHTOKENS NON_EXPIRING_AUDIENCES must be listed in NATIVE_AUDIENCES.",
+            id="authtokens.E004",
+        )
     if app_settings.WEB_AUDIENCE in native:
         yield Error("AUTHTOKENS WEB_AUDIENCE must not be a native audience.", id="authtokens.E004")
 
@@ -86,21 +104,34 @@ def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]
     alias = app_settings.REDIS_CACHE_ALIAS
     cache = settings.CACHES.get(alias)
     if cache is None or not cache.get("BACKEND", "").startswith("django_redis."):
-        return [Error(f"The Redis revocation store needs CACHES[{alias!r}] to use django-redis.",
-                      id="authtokens.E010")]
+        return [
+            Error(
+                f"The Redis revocation store needs CACHES[{alias!r}] to use django-redis.",
+                id="authtokens.E010",
+            )
+        ]
     options = cache.get("OPTIONS", {})
     problems: list[Error | Warning] = []
-    if options.get("IGNORE_EXCEPTIONS") or getattr(settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False):
-        problems.append(Error(
-            "IGNORE_EXCEPTIONS turns a Redis outage into 'not revoked' (fail open).",
-            hint=f"Remove IGNORE_EXCEPTIONS from CACHES[{alias!r}]; authtokens falls back to the "
-                 "database by itself.", id="authtokens.E011",
-        ))
+    if options.get("IGNORE_EXCEPTIONS") or getattr(
+        settings, "DJANGO_REDIS_IGNORE_EXCEPTIONS", False
+    ):
+        problems.append(
+            Error(
+                "IGNORE_EXCEPTIONS turns a Redis outage into 'not revoked' (fail open).",
+                hint=f"Remove IGNORE_EXCEPTIONS from CACHES[{alias!r}]; authtokens falls "
+                "back to the database by itself.",
+                id="authtokens.E011",
+            )
+        )
     if not options.get("SOCKET_TIMEOUT") or not options.get("SOCKET_CONNECT_TIMEOUT"):
-        problems.append(Warning(
-            "Without SOCKET_TIMEOUT and SOCKET_CONNECT_TIMEOUT a hung Redis hangs every worker.",
-            hint="Set both in OPTIONS, for example 0.5 seconds.", id="authtokens.W010",
-        ))
+        problems.append(
+            Warning(
+                "Without SOCKET_TIMEOUT and SOCKET_CONNECT_TIMEOUT, a hung Redis hangs "
+                "every worker.",
+                hint="Set both in OPTIONS, for example 0.5 seconds.",
+                id="authtokens.W010",
+            )
+        )
     return problems + _check_eviction_policy(alias)
 
 
@@ -111,12 +142,19 @@ def _check_eviction_policy(alias: str) -> list[Warning]:
     try:
         policy = get_redis_connection(alias).config_get("maxmemory-policy").get("maxmemory-policy")
     except RedisError as error:
-        return [Warning(f"Could not read Redis maxmemory-policy ({type(error).__name__}).",
-                        hint="Make sure it is 'noeviction'.", id="authtokens.W012")]
+        return [
+            Warning(
+                f"Could not read Redis maxmemory-policy ({type(error).__name__}).",
+                hint="Make sure it is 'noeviction'.",
+                id="authtokens.W012",
+            )
+        ]
     if policy not in EVICTING_POLICIES_OK:
-        return [Warning(
-            f"Redis maxmemory-policy is {policy!r}: Redis may evict revocation keys.",
-            hint="Use 'noeviction', or a Redis instance of its own for authtokens.",
-            id="authtokens.W011",
-        )]
+        return [
+            Warning(
+                f"Redis maxmemory-policy is {policy!r}: Redis may evict revocation keys.",
+                hint="Use 'noeviction', or a Redis instance of its own for authtokens.",
+                id="authtokens.W011",
+            )
+        ]
     return []

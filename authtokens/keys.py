@@ -100,8 +100,12 @@ def build_key_ring(config: Sequence[Mapping[str, Any]] | None, active_kid: str |
     active = by_kid.get(active_kid or keys[0].kid)
     if active is None:
         raise ImproperlyConfigured(f"AUTHTOKENS ACTIVE_KID {active_kid!r} is not in SIGNING_KEYS.")
-    if active.signing_key is None or (active.is_asymmetric and not hasattr(active.signing_key, "sign")):
-        raise ImproperlyConfigured(f"The active key {active.kid!r} has no private key to sign with.")
+    if active.signing_key is None or (
+        active.is_asymmetric and not hasattr(active.signing_key, "sign")
+    ):
+        raise ImproperlyConfigured(
+            f"The active key {active.kid!r} has no private key to sign with."
+        )
     return KeyRing(active=active, by_kid=by_kid)
 
 
@@ -123,4 +127,3 @@ def clear_key_ring_cache(*, setting: str, **kwargs: Any) -> None:
     """Forget the parsed ring when AUTHTOKENS or SECRET_KEY changes (``setting_changed``)."""
     if setting in {"AUTHTOKENS", "SECRET_KEY"}:
         _cache.clear()
-

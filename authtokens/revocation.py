@@ -97,12 +97,20 @@ def _record(level: str, reason: str, user_id: Any, device_id: Any, actor: Any) -
     )
     logger.info(
         "Revoked %s (reason=%s, user=%s, device=%s, actor=%s)",
-        level, reason, user_id, device_id, actor_id if actor_id is not None else "system",
+        level,
+        reason,
+        user_id,
+        device_id,
+        actor_id if actor_id is not None else "system",
     )
     transaction.on_commit(
         lambda: tokens_revoked.send(
-            sender=RevocationEvent, level=level, user_id=user_id, device_id=device_id,
-            reason=reason, actor=actor,
+            sender=RevocationEvent,
+            level=level,
+            user_id=user_id,
+            device_id=device_id,
+            reason=reason,
+            actor=actor,
         )
     )
 

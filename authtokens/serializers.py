@@ -67,8 +67,15 @@ class DeviceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Device
         fields = [
-            "id", "name", "kind", "audience", "user_agent", "ip_address",
-            "created_at", "last_used_at", "current",
+            "id",
+            "name",
+            "kind",
+            "audience",
+            "user_agent",
+            "ip_address",
+            "created_at",
+            "last_used_at",
+            "current",
         ]
 
     def get_current(self, device: Device) -> bool:

@@ -15,8 +15,14 @@ from django.utils.crypto import salted_hmac
 
 from . import tokens
 from .conf import app_settings
-from .exceptions import NotExtendable, NotTokenOwner, RefreshTokenReused, SessionExpired, TokenError
-from .exceptions import TokenRevoked
+from .exceptions import (
+    NotExtendable,
+    NotTokenOwner,
+    RefreshTokenReused,
+    SessionExpired,
+    TokenError,
+    TokenRevoked,
+)
 from .models import Device, Reason, RefreshToken, UserTokenState
 from .revocation import check_not_revoked, revoke_device, revoke_token, revoke_user
 from .signals import tokens_issued
@@ -56,9 +62,15 @@ def issue(
             UserTokenState.objects.filter(user_id=user.pk).values_list("generation", flat=True)
         ).first() or 0
         device = Device.objects.create(
-            user=user, name=device_name or _default_name(client, audience), kind=client,
-            audience=audience, user_agent=user_agent[:256], ip_address=ip_address,
-            created_at=now, last_used_at=now, expires_at=now,
+            user=user,
+            name=device_name or _default_name(client, audience),
+            kind=client,
+            audience=audience,
+            user_agent=user_agent[:256],
+            ip_address=ip_address,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now,
         )
         return _mint(device, generation, now, with_refresh=_uses_refresh(device))[0]
 
@@ -98,17 +110,23 @@ def refresh(token: object) -> IssuedTokens:
     """
     claims = tokens.decode(token, token_type=tokens.REFRESH)
     # The source of truth, not the mirror: a refresh is rare, and writes rows anyway.
-    state = DatabaseStore().get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
+    state = DatabaseStore().get_state(
+        user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
+    )
     check_not_revoked(claims, state)
     with transaction.atomic():
         row = (
-            RefreshToken.objects.select_for_update().select_related("device")
-            .filter(digest=refresh_digest(claims["jti"])).first()
+            RefreshToken.objects.select_for_update()
+            .select_related("device")
+            .filter(digest=refresh_digest(claims["jti"]))
+            .first()
         )
         if row is None or str(row.device_id) != claims["did"]:
             raise TokenRevoked()
         now = tokens.now()
-        reused = row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE
+        reused = (
+            row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE
+        )
         if reused:
             revoke_device(row.device, reason=Reason.REUSE_DETECTED)
         else:
@@ -184,23 +202,33 @@ def _mint(
         claims = _claims(device, generation, refresh_expires_at)
         refresh_token = tokens.encode(claims, token_type=tokens.REFRESH)
         row = RefreshToken.objects.create(
-            digest=refresh_digest(claims["jti"]), device=device, issued_at=now,
+            digest=refresh_digest(claims["jti"]),
+            device=device,
+            issued_at=now,
             expires_at=refresh_expires_at,
         )
     issued = IssuedTokens(
-        access, access_expires_at, device, refresh_token,
+        access,
+        access_expires_at,
+        device,
+        refresh_token,
         refresh_expires_at if with_refresh else None,
     )
     transaction.on_commit(
-        lambda: tokens_issued.send(sender=Device, user_id=device.user_id, device=device, tokens=issued)
+        lambda: tokens_issued.send(
+            sender=Device, user_id=device.user_id, device=device, tokens=issued
+        )
     )
     return issued, row
 
 
 def _claims(device: Device, generation: int, expires_at: datetime | None) -> dict[str, Any]:
     return tokens.build_claims(
-        user_id=str(device.user_id), device_id=str(device.pk), audience=device.audience,
-        generation=generation, expires_at=expires_at,
+        user_id=str(device.user_id),
+        device_id=str(device.pk),
+        audience=device.audience,
+        generation=generation,
+        expires_at=expires_at,
     )
 
 

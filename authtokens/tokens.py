@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from jwt.utils import base64url_decode
 from django.utils import timezone
+from jwt.utils import base64url_decode
 
 from . import exceptions as exc
 from .conf import app_settings
@@ -25,6 +25,7 @@ ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
 MAX_NUMERIC_DATE = 2**53  # past any real date, and still exact in JSON (RFC 7519 section 2)
+
 
 def now() -> datetime:
     """Return the current time: the one clock seam for token lifetimes."""

@@ -97,7 +97,9 @@ class RevokeView(AuthTokensView):
 
     def post(self, request: Request) -> Response:
         data = _validated(RevokeRequestSerializer, request)
-        services.revoke(data["token"], user=request.user, token_type_hint=data.get("token_type_hint"))
+        services.revoke(
+            data["token"], user=request.user, token_type_hint=data.get("token_type_hint")
+        )
         return Response(status=200)
 
 
@@ -112,7 +114,9 @@ class DeviceDetailView(AuthTokensView):
     """One of the caller's own devices; any other id is a 404, never a 403."""
 
     def get_object(self, request: Request, device_id: Any) -> Device:
-        return get_object_or_404(Device.objects.filter(user_id=request.user.pk).active(), pk=device_id)
+        return get_object_or_404(
+            Device.objects.filter(user_id=request.user.pk).active(), pk=device_id
+        )
 
     def get(self, request: Request, device_id: Any) -> Response:
         context = {"current_device_id": request.auth["did"]}

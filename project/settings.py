@@ -119,7 +119,9 @@ AUTHTOKENS = {
     "WEB_ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "WEB_SESSION_MAX_LIFETIME": timedelta(days=1),
     "REVOCATION_STORE": (
-        "authtokens.store.redis.RedisStore" if REDIS_URL else "authtokens.store.database.DatabaseStore"
+        "authtokens.store.redis.RedisStore"
+        if REDIS_URL
+        else "authtokens.store.database.DatabaseStore"
     ),
 }
 

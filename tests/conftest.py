@@ -13,8 +13,8 @@ import pytest
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from authtokens.store import get_store
 from authtokens.store import _stores as store_instances
+from authtokens.store import get_store
 from authtokens.store.redis import RedisStore
 from tests.factories import PASSWORD, UserFactory
 

@@ -51,7 +51,8 @@ def test_the_access_token_opens_protected_views(api, user, sign_in):
     response = api.get("/api/me/", **bearer(body["access"]))
     assert response.status_code == 200
     assert response.json() == {
-        "id": str(user.pk), "username": user.username,
+        "id": str(user.pk),
+        "username": user.username,
         "device": {"id": body["device"]["id"], "name": "Web browser"},
     }
 
@@ -72,9 +73,14 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(api, user):
     wrong = api.post("/api/token/", {"username": user.username, "password": "nope"})
     unknown = api.post("/api/token/", {"username": "nobody", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {
-        "code": "invalid_credentials", "detail": "Unable to sign in with the given credentials.",
-    }
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "code": "invalid_credentials",
+            "detail": "Unable to sign in with the given credentials.",
+        }
+    )
     assert "WWW-Authenticate" in wrong
 
 
@@ -88,11 +94,15 @@ def test_inactive_user_cannot_sign_in(api, db):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"username": "x"}, {"username": "x", "password": "y", "client": "desktop"},
-     {"username": "x", "password": "y", "client": "native"},
-     {"username": "x", "password": "y", "client": "native", "audience": "Evil-App"},
-     {"username": "x", "password": "y", "audience": "iPhone-App"},
-     {"username": ["x"], "password": {"a": 1}}],
+    [
+        {},
+        {"username": "x"},
+        {"username": "x", "password": "y", "client": "desktop"},
+        {"username": "x", "password": "y", "client": "native"},
+        {"username": "x", "password": "y", "client": "native", "audience": "Evil-App"},
+        {"username": "x", "password": "y", "audience": "iPhone-App"},
+        {"username": ["x"], "password": {"a": 1}},
+    ],
 )
 def test_malformed_sign_in_bodies_get_400(api, db, body):
     response = api.post("/api/token/", body, format="json")
@@ -183,7 +193,9 @@ def test_logout_all_revokes_every_device_and_refresh_token(api, user, sign_in):
 
 def test_revoke_one_access_token_rfc7009(api, user, sign_in, redis):
     first, second = sign_in(user), sign_in(user)
-    response = api.post("/api/token/revoke/", {"token": first["access"]}, **bearer(second["access"]))
+    response = api.post(
+        "/api/token/revoke/", {"token": first["access"]}, **bearer(second["access"])
+    )
     assert response.status_code == 200
     assert_refused(api.get("/api/me/", **bearer(first["access"])), "token_revoked")
     assert api.get("/api/me/", **bearer(second["access"])).status_code == 200
@@ -205,7 +217,10 @@ def test_revoking_a_refresh_token_revokes_its_device(api, user, sign_in):
 @pytest.mark.parametrize("token", ["garbage", "a.b.c"])
 def test_revoking_an_invalid_token_is_a_silent_200(api, user, sign_in, token):
     body = sign_in(user)
-    assert api.post("/api/token/revoke/", {"token": token}, **bearer(body["access"])).status_code == 200
+    assert (
+        api.post("/api/token/revoke/", {"token": token}, **bearer(body["access"])).status_code
+        == 200
+    )
 
 
 def test_a_user_cannot_revoke_another_users_token(api, user, sign_in):

@@ -34,8 +34,14 @@ def test_the_test_settings_pass(db):
         ({"REFRESH_TOKEN_LIFETIME": timedelta(0)}, ["authtokens.E003"]),
         ({"NON_EXPIRING_AUDIENCES": ["Desktop"]}, ["authtokens.E004"]),
         ({"NATIVE_AUDIENCES": "iPhone-App"}, ["authtokens.E004"]),
-        ({"SIGNING_KEYS": [{"kid": "k", "algorithm": "HS256", "secret": "short"}]}, ["authtokens.E005"]),
-        ({"SIGNING_KEYS": [{"kid": "k", "algorithm": "none", "secret": "x" * 32}]}, ["authtokens.E005"]),
+        (
+            {"SIGNING_KEYS": [{"kid": "k", "algorithm": "HS256", "secret": "short"}]},
+            ["authtokens.E005"],
+        ),
+        (
+            {"SIGNING_KEYS": [{"kid": "k", "algorithm": "none", "secret": "x" * 32}]},
+            ["authtokens.E005"],
+        ),
         ({"ACTIVE_KID": "missing"}, ["authtokens.E005"]),
         ({"MAX_TOKEN_LENGTH": "big"}, ["authtokens.E006"]),
         ({"REVOCATION_STORE": "authtokens.store.nowhere.Store"}, ["authtokens.E007"]),
@@ -65,8 +71,11 @@ def test_an_evicting_redis_is_reported(own_redis, settings, with_authtokens):
 
     settings.CACHES = {
         **settings.CACHES,
-        "own": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": own_redis["url"],
-                "OPTIONS": {"SOCKET_TIMEOUT": 0.5, "SOCKET_CONNECT_TIMEOUT": 0.5}},
+        "own": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": own_redis["url"],
+            "OPTIONS": {"SOCKET_TIMEOUT": 0.5, "SOCKET_CONNECT_TIMEOUT": 0.5},
+        },
     }
     with_authtokens(REDIS_CACHE_ALIAS="own")
     assert check_redis() == []

@@ -58,9 +58,7 @@ def test_flushall_never_brings_a_revoked_token_back(api, user, sign_in, faulty):
     assert device_id
 
 
-def test_redis_stopped_falls_back_to_the_database_and_logs_once(
-    api, user, sign_in, faulty, caplog
-):
+def test_redis_stopped_falls_back_to_the_database_and_logs_once(api, user, sign_in, faulty, caplog):
     revoked, valid = signed_in_pair(api, user, sign_in)
     faulty["process"].kill()
     faulty["process"].wait()

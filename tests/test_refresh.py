@@ -127,8 +127,9 @@ def test_concurrent_refreshes_of_one_token_follow_the_grace_rule(api, phone):
     assert results == [200] * 20
     device = Device.objects.get()
     assert device.revoked_at is None
-    original = RefreshToken.objects.get(digest=refresh_digest(
-        tokens.decode(phone["refresh"], token_type=tokens.REFRESH)["jti"]))
+    original = RefreshToken.objects.get(
+        digest=refresh_digest(tokens.decode(phone["refresh"], token_type=tokens.REFRESH)["jti"])
+    )
     assert original.replaced_by is not None  # rotated exactly once, by the first in line
     assert RefreshToken.objects.filter(device=device).count() == 21
 

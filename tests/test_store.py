@@ -112,7 +112,8 @@ def test_redis_check_costs_one_round_trip_and_no_query(api, user, sign_in, redis
 def test_database_check_costs_one_query(api, user, sign_in, settings):
     token = sign_in(user)["access"]
     settings.AUTHTOKENS = {
-        **settings.AUTHTOKENS, "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
+        **settings.AUTHTOKENS,
+        "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     }
     with CaptureQueriesContext(connection) as queries:
         assert api.get("/ping/", **bearer(token)).status_code == 200
@@ -136,10 +137,13 @@ def test_mass_revocation_is_constant_in_redis_writes_and_sql(api, sign_in, redis
         assert all(
             api.get("/ping/", **bearer(body["access"])).status_code == 401 for body in bodies
         )
-        return {name: n for name, n in commands.items() if n and name != "cmdstat_info"}, len(queries)
+        return {name: n for name, n in commands.items() if n and name != "cmdstat_info"}, len(
+            queries
+        )
 
     (one_commands, one_queries), (many_commands, many_queries) = (
-        cost_of_logout_all(1), cost_of_logout_all(60)
+        cost_of_logout_all(1),
+        cost_of_logout_all(60),
     )
     assert one_queries == many_queries
     assert one_commands == many_commands

@@ -31,7 +31,10 @@ def authtokens(**overrides):
 
 def claims(**overrides):
     base = tokens.build_claims(
-        user_id="1", device_id=str(uuid.uuid4()), audience="web", generation=0,
+        user_id="1",
+        device_id=str(uuid.uuid4()),
+        audience="web",
+        generation=0,
         expires_at=tokens.now() + timedelta(minutes=5),
     )
     base.update(overrides)
@@ -151,9 +154,18 @@ def test_native_audience_that_expires_needs_exp():
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"exp": "9999999999"}, {"exp": 10**400}, {"exp": True}, {"iat": 1.5}, {"gen": "0"},
-     {"gen": -1}, {"did": "not-a-uuid"}, {"did": str(uuid.uuid4()).upper()}, {"sub": 7},
-     {"jti": "x" * 65}],
+    [
+        {"exp": "9999999999"},
+        {"exp": 10**400},
+        {"exp": True},
+        {"iat": 1.5},
+        {"gen": "0"},
+        {"gen": -1},
+        {"did": "not-a-uuid"},
+        {"did": str(uuid.uuid4()).upper()},
+        {"sub": 7},
+        {"jti": "x" * 65},
+    ],
 )
 def test_claims_of_the_wrong_type_are_refused(overrides):
     assert rejected(forge(claims(**overrides))) == "invalid_claim"
@@ -198,7 +210,7 @@ def test_duplicate_claim_names_are_refused():
 def test_duplicate_header_names_are_refused():
     token = hmac_signed(HEADER, claims())
     header = b64(b'{"alg": "HS256", "kid": "test-1", "kid": "other", "typ": "at+jwt"}')
-    assert rejected(header + token[token.index("."):]) == "malformed_token"
+    assert rejected(header + token[token.index(".") :]) == "malformed_token"
 
 
 def test_oversized_token_is_refused_before_parsing():
@@ -209,9 +221,11 @@ def _pem_pair(private_key):
     private = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public = private_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -230,7 +244,9 @@ def test_asymmetric_keys_sign_and_verify(algorithm, make_key):
         assert jwt.get_unverified_header(token)["alg"] == algorithm
         assert tokens.decode(token, token_type=ACCESS)["sub"] == "1"
         # Algorithm confusion: an HMAC "signed" with the public key is refused by construction.
-        forged = hmac_signed({"alg": "HS256", "kid": "k1", "typ": ACCESS}, claims(), public.encode())
+        forged = hmac_signed(
+            {"alg": "HS256", "kid": "k1", "typ": ACCESS}, claims(), public.encode()
+        )
         assert rejected(forged) == "wrong_algorithm"
 
 

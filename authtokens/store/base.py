@@ -29,9 +29,12 @@ class RevocationStore(ABC):
 
     def token_revoked(self, jti: str, expires_at: datetime | None) -> None:
         """Mirror a revoked ``jti`` until ``expires_at`` (None: forever)."""
+        return None  # the database store has nothing to mirror
 
     def device_revoked(self, device_id: str, expires_at: datetime | None) -> None:
         """Mirror a revoked device until its last token expires (None: forever)."""
+        return None  # the database store has nothing to mirror
 
     def user_revoked(self, user_id: str, generation: int) -> None:
         """Mirror a user's new token generation."""
+        return None  # the database store has nothing to mirror

@@ -104,7 +104,9 @@ class RedisStore(RevocationStore):
                 return None
             count = self._run(self._copy_live_revocations)
             done = self._run(
-                lambda c: c.register_script(FINISH_REBUILD)(keys=[lock, self.warm_key], args=[nonce])
+                lambda c: c.register_script(FINISH_REBUILD)(
+                    keys=[lock, self.warm_key], args=[nonce]
+                )
             )
         except RedisUnavailable:
             return None
