@@ -51,6 +51,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         errors.append(
             Error("AUTHTOKENS MAX_TOKEN_LENGTH must be an int >= 256.", id="authtokens.E006")
         )
+    rates = app_settings.THROTTLE_RATES
+    if not isinstance(rates, dict) or not all(
+        r is None or isinstance(r, str) for r in rates.values()
+    ):
+        errors.append(
+            Error(
+                "AUTHTOKENS THROTTLE_RATES must map scopes to rates like '10/min', or None.",
+                id="authtokens.E008",
+            )
+        )
     try:
         import_string(app_settings.REVOCATION_STORE)
     except ImportError as error:

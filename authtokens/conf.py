@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
     "REDIS_KEY_PREFIX": "authtokens:v1:",
+    # Per client IP, through DRF throttling on the default cache; None disables a limit.
+    "THROTTLE_RATES": {"sign_in": "10/min", "refresh": "30/min"},
     # After a Redis failure, go to the database for this long before trying Redis again.
     "REDIS_RETRY_INTERVAL": timedelta(seconds=5),
 }

@@ -24,6 +24,7 @@ from .serializers import (
     TokenRequestSerializer,
     token_body,
 )
+from .throttling import AuthTokensThrottle
 
 # Token responses must not be cached by anyone (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -53,6 +54,9 @@ def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
 class TokenIssueView(PublicView):
     """Sign in with a username and password; a new device gets its tokens."""
 
+    throttle_classes = [AuthTokensThrottle]
+    throttle_scope = "sign_in"
+
     def post(self, request: Request) -> Response:
         data = _validated(TokenRequestSerializer, request)
         user = authenticate(request._request, username=data["username"], password=data["password"])
@@ -75,6 +79,9 @@ class TokenExtendView(AuthTokensView):
 
 
 class TokenRefreshView(PublicView):
+    throttle_classes = [AuthTokensThrottle]
+    throttle_scope = "refresh"
+
     def post(self, request: Request) -> Response:
         issued = services.refresh(_validated(RefreshRequestSerializer, request)["refresh"])
         return Response(token_body(issued), headers=NO_STORE)

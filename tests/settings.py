@@ -26,6 +26,8 @@ AUTHTOKENS = {
     **AUTHTOKENS,  # noqa: F405
     "SIGNING_KEYS": [{"kid": "test-1", "algorithm": "HS256", "secret": "t" * 32}],
     "REVOCATION_STORE": "authtokens.store.redis.RedisStore",
+    # Tests sign in far more often than people do; test_throttling sets real limits.
+    "THROTTLE_RATES": {"sign_in": "10000/min", "refresh": "10000/min"},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 LOGGING = {"version": 1, "disable_existing_loggers": False}

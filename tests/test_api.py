@@ -154,7 +154,7 @@ def test_native_tokens_cannot_be_extended(api, user, sign_in):
     assert response.json()["code"] == "not_extendable"
 
 
-def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(api, user, sign_in):
+def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(api, user, sign_in, redis):
     body = sign_in(user, client="native", audience="iPhone-App", device_name="Frank's iPhone")
     assert "expires_in" not in body and "refresh" not in body
     assert "exp" not in jwt.decode(body["access"], options={"verify_signature": False})
@@ -163,6 +163,7 @@ def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(api, user, 
         device = body["device"]["id"]
         assert api.delete(f"/api/devices/{device}/", **bearer(body["access"])).status_code == 204
         assert_refused(api.get("/api/me/", **bearer(body["access"])), "token_revoked")
+    assert redis.pttl(f"authtokens:v1:d:{device}") == -1  # a mirror entry that never expires
 
 
 def test_logout_revokes_the_calling_device_only(api, user, sign_in, redis):
@@ -260,3 +261,55 @@ def test_jwks_publishes_public_asymmetric_keys(api, db, settings):
         (jwk,) = api.get("/.well-known/jwks.json").json()["keys"]
     assert jwk["kid"] == "ec-1" and jwk["alg"] == "ES256" and jwk["kty"] == "EC"
     assert "d" not in jwk  # never the private part
+
+
+def forged_tokens(user_id, device_id):
+    """One token per rejection rule, each as an attacker or a broken client would send it."""
+    import json
+
+    from tests.test_tokens import claims, forge, raw_token
+
+    base = claims(sub=user_id, did=device_id)
+    future = int((tokens.now() + timedelta(minutes=5)).timestamp())
+    header = {"alg": "none", "kid": "test-1", "typ": tokens.ACCESS}
+    return {
+        "malformed_token": "abc.def",
+        "token_too_large": "a" * 5000,
+        "unsupported_header": forge(base, crit=["b64"]),
+        "unknown_key": forge(base, kid="retired"),
+        "wrong_algorithm": raw_token(header, json.dumps(base).encode(), ""),
+        "wrong_token_type": forge(base, typ=tokens.REFRESH),
+        "bad_signature": forge(base, key="x" * 32),
+        "wrong_issuer": forge({**base, "iss": "elsewhere"}),
+        "wrong_audience": forge({**base, "aud": "Evil-App"}),
+        "missing_claim": forge({k: v for k, v in base.items() if k != "jti"}),
+        "invalid_claim": forge({**base, "exp": str(base["exp"])}),
+        "token_expired": forge({**base, "exp": base["iat"] - 60}),
+        "token_not_yet_valid": forge({**base, "nbf": future}),
+    }
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "malformed_token",
+        "token_too_large",
+        "unsupported_header",
+        "unknown_key",
+        "wrong_algorithm",
+        "wrong_token_type",
+        "bad_signature",
+        "wrong_issuer",
+        "wrong_audience",
+        "missing_claim",
+        "invalid_claim",
+        "token_expired",
+        "token_not_yet_valid",
+    ],
+)
+def test_every_rejection_reaches_the_client_with_its_code(api, user, sign_in, code):
+    device_id = sign_in(user)["device"]["id"]
+    token = forged_tokens(str(user.pk), device_id)[code]
+    for path in ("/api/me/", "/api/token/extend/"):
+        method = api.get if path == "/api/me/" else api.post
+        assert_refused(method(path, **bearer(token)), code)

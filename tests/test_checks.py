@@ -44,6 +44,7 @@ def test_the_test_settings_pass(db):
         ),
         ({"ACTIVE_KID": "missing"}, ["authtokens.E005"]),
         ({"MAX_TOKEN_LENGTH": "big"}, ["authtokens.E006"]),
+        ({"THROTTLE_RATES": "10/min"}, ["authtokens.E008"]),
         ({"REVOCATION_STORE": "authtokens.store.nowhere.Store"}, ["authtokens.E007"]),
         ({"WEB_ACCESS_TOKEN_LIFETIME": timedelta(days=2)}, ["authtokens.W001"]),
     ],

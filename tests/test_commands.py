@@ -30,7 +30,8 @@ def test_rebuild_copies_revocations_into_an_empty_redis(user, redis):
 
 def test_rebuild_refuses_without_the_redis_store(settings):
     settings.AUTHTOKENS = {
-        **settings.AUTHTOKENS, "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
+        **settings.AUTHTOKENS,
+        "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     }
     with pytest.raises(CommandError, match="not the Redis store"):
         call_command("authtokens_rebuild")
