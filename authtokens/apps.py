@@ -1,8 +1,9 @@
 """App configuration: connects receivers and registers system checks."""
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.signals import setting_changed
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class AuthTokensConfig(AppConfig):
@@ -14,11 +15,22 @@ class AuthTokensConfig(AppConfig):
         from . import checks  # noqa: F401  registers the checks
         from .keys import clear_key_ring_cache
         from .models import Device
-        from .receivers import mirror_deleted_device
+        from .receivers import (
+            mirror_deleted_device,
+            note_credential_change,
+            revoke_on_credential_change,
+        )
         from .store import clear_store_cache
 
         setting_changed.connect(clear_key_ring_cache, dispatch_uid="authtokens.keys")
         setting_changed.connect(clear_store_cache, dispatch_uid="authtokens.store")
         post_delete.connect(
             mirror_deleted_device, sender=Device, dispatch_uid="authtokens.device_deleted"
+        )
+        user_model = settings.AUTH_USER_MODEL  # a lazy sender: the model may load after us
+        pre_save.connect(
+            note_credential_change, sender=user_model, dispatch_uid="authtokens.user_pre_save"
+        )
+        post_save.connect(
+            revoke_on_credential_change, sender=user_model, dispatch_uid="authtokens.user_saved"
         )

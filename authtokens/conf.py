@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "ROTATE_REFRESH_TOKENS": True,
     # A rotated refresh token replayed within this window is not treated as theft.
     "REFRESH_REUSE_GRACE": timedelta(seconds=10),
+    # The device that changes its own password stays signed in (every other device is not).
+    "KEEP_DEVICE_ON_PASSWORD_CHANGE": True,
     # Clock skew tolerated on exp, nbf and iat.
     "LEEWAY": timedelta(seconds=10),
     # Tokens longer than this are refused before any parsing.

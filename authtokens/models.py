@@ -63,7 +63,10 @@ class Device(models.Model):
     class Meta:
         ordering = ["-last_used_at"]
         indexes = [models.Index(fields=["user", "revoked_at"])]
-        permissions = [("revoke_device", "Can revoke devices")]
+        permissions = [
+            ("revoke_device", "Can revoke devices"),
+            ("sign_out_user", "Can sign users out of every device"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -89,6 +92,9 @@ class RefreshToken(models.Model):
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
     )
+    # A keyed digest of the user's password hash at issue: a password changed where no signal
+    # fires (QuerySet.update) still ends the refresh token. Never the hash itself.
+    password_digest = models.CharField(max_length=64, blank=True)
 
     objects = RefreshTokenQuerySet.as_manager()
 

@@ -71,8 +71,12 @@ def revoke_device(device: Device | uuid.UUID | str, *, reason: str, actor: Any =
     return True
 
 
-def revoke_user(user: Any, *, reason: str, actor: Any = None) -> int:
-    """Revoke every token of ``user`` in O(1): bump their generation; return the new one."""
+def revoke_user(user: Any, *, reason: str, actor: Any = None, keep_device: Any = None) -> int:
+    """Revoke every token of ``user`` in O(1): bump their generation; return the new one.
+
+    ``keep_device`` stays unrevoked, so that it can be issued tokens under the new generation
+    (the device that changed its own password); its current tokens are revoked all the same.
+    """
     now = timezone.now()
     with transaction.atomic():
         state, _ = UserTokenState.objects.select_for_update().get_or_create(user_id=user.pk)
@@ -81,9 +85,9 @@ def revoke_user(user: Any, *, reason: str, actor: Any = None) -> int:
         state.save(update_fields=["generation", "revoked_at"])
         # One statement marks the devices for people reading the list; the generation
         # alone already rejects their tokens, so Redis gets a single write whatever the count.
-        Device.objects.filter(user_id=user.pk, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_reason=reason
-        )
+        Device.objects.filter(user_id=user.pk, revoked_at__isnull=True).exclude(
+            pk=keep_device
+        ).update(revoked_at=now, revoked_reason=reason)
         _record(RevocationEvent.Level.USER, reason, user.pk, None, actor)
         user_key, generation = str(user.pk), state.generation
         transaction.on_commit(lambda: get_store().user_revoked(user_key, generation))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from .conf import app_settings
@@ -35,6 +37,25 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class RefreshRequestSerializer(serializers.Serializer):
     refresh = serializers.CharField(trim_whitespace=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+    new_password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError(
+                "The current password is wrong.", code="wrong_password"
+            )
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            validate_password(value, self.context["user"])
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(list(error.messages), code="weak_password") from None
+        return value
 
 
 class RevokeRequestSerializer(serializers.Serializer):

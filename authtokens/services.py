@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from . import tokens
 from .conf import app_settings
+from .context import acting_as
 from .exceptions import (
     NotExtendable,
     NotTokenOwner,
@@ -58,9 +59,7 @@ def issue(
     audience = _audience_for(client, audience)
     now = tokens.now()
     with transaction.atomic():
-        generation = (
-            UserTokenState.objects.filter(user_id=user.pk).values_list("generation", flat=True)
-        ).first() or 0
+        generation = _generation(user)
         device = Device.objects.create(
             user=user,
             name=device_name or _default_name(client, audience),
@@ -116,28 +115,54 @@ def refresh(token: object) -> IssuedTokens:
     check_not_revoked(claims, state)
     with transaction.atomic():
         row = (
-            RefreshToken.objects.select_for_update()
-            .select_related("device")
+            RefreshToken.objects.select_for_update(of=("self", "device"))
+            .select_related("device__user")
             .filter(digest=refresh_digest(claims["jti"]))
             .first()
         )
         if row is None or str(row.device_id) != claims["did"]:
             raise TokenRevoked()
         now = tokens.now()
-        reused = (
-            row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE
-        )
-        if reused:
-            revoke_device(row.device, reason=Reason.REUSE_DETECTED)
-        else:
+        failure = _refresh_failure(row, now)
+        if failure is None:
             rotate = app_settings.ROTATE_REFRESH_TOKENS
             issued, successor = _mint(row.device, claims["gen"], now, with_refresh=rotate)
             if successor is not None and row.rotated_at is None:
                 row.rotated_at, row.replaced_by = now, successor
                 row.save(update_fields=["rotated_at", "replaced_by"])
-    if reused:  # raised after the block, so that the device revocation commits
-        raise RefreshTokenReused()
+    if failure is not None:  # raised after the block, so that the revocation commits
+        raise failure
     return issued
+
+
+def _refresh_failure(row: RefreshToken, now: datetime) -> TokenRevoked | None:
+    """Revoke what a bad refresh reveals and return the error to raise, or None if it is good."""
+    user = row.device.user
+    if not constant_time_compare(row.password_digest, password_digest(user)):
+        # The password changed where no signal saw it (QuerySet.update): end every token.
+        revoke_user(user, reason=Reason.PASSWORD_CHANGE)
+        return TokenRevoked()
+    if row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE:
+        revoke_device(row.device, reason=Reason.REUSE_DETECTED)
+        return RefreshTokenReused()
+    return None
+
+
+def change_password(user: Any, new_password: str, *, claims: dict[str, Any]) -> IssuedTokens | None:
+    """Set ``user``'s password from the device in ``claims``; sign out every other device.
+
+    With ``KEEP_DEVICE_ON_PASSWORD_CHANGE`` the calling device stays signed in and gets fresh
+    tokens under the new generation (returned); otherwise it is signed out too (None).
+    """
+    keep = claims["did"] if app_settings.KEEP_DEVICE_ON_PASSWORD_CHANGE else None
+    with transaction.atomic(), acting_as(user, device_id=keep):
+        user.set_password(new_password)
+        user.save()  # the user's post_save revokes (receivers.revoke_on_credential_change)
+        if keep is None:
+            return None
+        device = Device.objects.select_related("user").get(pk=keep)
+        now = tokens.now()
+        return _mint(device, _generation(user), now, with_refresh=_uses_refresh(device))[0]
 
 
 def logout(claims: dict[str, Any], *, actor: Any = None) -> None:
@@ -174,6 +199,20 @@ def revoke(token: object, *, user: Any, token_type_hint: str | None = None) -> N
         return
 
 
+def password_digest(user: Any) -> str:
+    """Return a keyed digest of ``user``'s password hash (as ``get_session_auth_hash`` does)."""
+    return salted_hmac(
+        "authtokens.password.v1", user.password or "", algorithm="sha256"
+    ).hexdigest()
+
+
+def _generation(user: Any) -> int:
+    generations = UserTokenState.objects.filter(user_id=user.pk).values_list(
+        "generation", flat=True
+    )
+    return generations.first() or 0
+
+
 def refresh_digest(jti: str) -> str:
     """Return the keyed digest a refresh token is stored under (never the token itself)."""
     return salted_hmac("authtokens.refresh-token.v1", jti, algorithm="sha256").hexdigest()
@@ -203,6 +242,7 @@ def _mint(
         refresh_token = tokens.encode(claims, token_type=tokens.REFRESH)
         row = RefreshToken.objects.create(
             digest=refresh_digest(claims["jti"]),
+            password_digest=password_digest(device.user),
             device=device,
             issued_at=now,
             expires_at=refresh_expires_at,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/token/logout/", views.LogoutView.as_view(), name="logout"),
     path("api/token/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("api/token/revoke/", views.RevokeView.as_view(), name="revoke"),
+    path("api/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("api/devices/", views.DeviceListView.as_view(), name="device-list"),
     path("api/devices/<uuid:device_id>/", views.DeviceDetailView.as_view(), name="device-detail"),
     path("api/me/", views.MeView.as_view(), name="me"),

@@ -19,6 +19,7 @@ from .keys import get_key_ring
 from .models import Device, Reason
 from .serializers import (
     DeviceSerializer,
+    PasswordChangeSerializer,
     RefreshRequestSerializer,
     RevokeRequestSerializer,
     TokenRequestSerializer,
@@ -97,6 +98,21 @@ class LogoutAllView(AuthTokensView):
     def post(self, request: Request) -> Response:
         services.logout_all(request.user)
         return Response(status=204)
+
+
+class PasswordChangeView(AuthTokensView):
+    """Change the caller's password: every other device is signed out at once (G4)."""
+
+    def post(self, request: Request) -> Response:
+        user = request.user
+        serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
+        serializer.is_valid(raise_exception=True)
+        issued = services.change_password(
+            user, serializer.validated_data["new_password"], claims=request.auth
+        )
+        if issued is None:
+            return Response(status=204)
+        return Response(token_body(issued), headers=NO_STORE)
 
 
 class RevokeView(AuthTokensView):
