@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m ruff check authtokens project tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Retake the README's screenshots (browser tests, Debian's chromium).
+screenshots: $(STAMP)
+	AUTHTOKENS_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check authtokens project tests

@@ -1,0 +1,56 @@
+"""A staff member revokes a device in the admin, in Chromium; its next API call is refused."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from authtokens import services
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def api_status(base_url: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"{base_url}/api/me/", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  loopback only
+            json.load(response)
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_staff_revokes_a_device_in_the_admin(live_server, page, screenshot):
+    frank = UserFactory(username="frank")
+    phone = services.issue(
+        frank, client="native", audience="Android-App", device_name="Frank's phone"
+    )
+    services.issue(frank, device_name="Frank's laptop")
+    UserFactory(username="support", is_staff=True, is_superuser=True)
+    assert api_status(live_server.url, phone.access) == 200
+
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/authtokens/device/")
+    page.fill("#id_username", "support")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#result_list")
+    page.click("#toggle-nav-sidebar")  # room for every column in the screenshot
+
+    row = page.locator("#result_list tr", has_text="Frank's phone")
+    row.locator("input.action-select").check()
+    page.select_option("select[name=action]", "revoke_devices")
+    page.click("button[name=index]")
+    page.wait_for_selector("text=Revoke these devices?")
+    page.click("input[value='Yes, revoke']")
+    page.wait_for_selector("text=Revoked 1 device(s).")
+    screenshot(page, "admin-devices")
+
+    assert api_status(live_server.url, phone.access) == 401
+    page.goto(f"{live_server.url}/admin/authtokens/device/?status=revoked")
+    assert "Frank's phone" in page.content() and "Frank's laptop" not in page.content()
