@@ -1,8 +1,9 @@
 """Settings of the demo project, from the environment, with safe defaults for development.
 
-Environment: SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, AUTHTOKENS_SIGNING_KEY.
+Environment: SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, AUTHTOKENS_SIGNING_KEY(S).
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -109,12 +110,19 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
-_signing_key = os.environ.get("AUTHTOKENS_SIGNING_KEY", "")
+
+def signing_keys_from_env() -> list[dict[str, str]] | None:
+    """AUTHTOKENS_SIGNING_KEYS (a JSON list, as authtokens_rotate_key prints), or one HS256
+    AUTHTOKENS_SIGNING_KEY; None derives a key from SECRET_KEY (development)."""
+    if keys := os.environ.get("AUTHTOKENS_SIGNING_KEYS"):
+        return json.loads(keys)
+    if key := os.environ.get("AUTHTOKENS_SIGNING_KEY"):
+        return [{"kid": "main", "algorithm": "HS256", "secret": key}]
+    return None
+
+
 AUTHTOKENS = {
-    # None derives an HS256 key from SECRET_KEY; production sets a dedicated key.
-    "SIGNING_KEYS": (
-        [{"kid": "main", "algorithm": "HS256", "secret": _signing_key}] if _signing_key else None
-    ),
+    "SIGNING_KEYS": signing_keys_from_env(),
     "NATIVE_AUDIENCES": ["iPhone-App", "Android-App"],
     "NON_EXPIRING_AUDIENCES": ["iPhone-App"],
     "WEB_ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
