@@ -61,6 +61,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="authtokens.E008",
             )
         )
+    errors += _check_cookies()
     try:
         import_string(app_settings.REVOCATION_STORE)
     except ImportError as error:
@@ -87,6 +88,23 @@ def _check_lifetimes() -> Iterable[Error | Warning]:
             "AUTHTOKENS WEB_ACCESS_TOKEN_LIFETIME is longer than WEB_SESSION_MAX_LIFETIME; "
             "web tokens will end at the session maximum.",
             id="authtokens.W001",
+        )
+
+
+def _check_cookies() -> Iterable[Error | Warning]:
+    if app_settings.COOKIE_SAMESITE not in {"Lax", "Strict"}:
+        yield Error("AUTHTOKENS COOKIE_SAMESITE must be 'Lax' or 'Strict'.", id="authtokens.E009")
+    fraction = app_settings.COOKIE_RENEW_AT
+    if not isinstance(fraction, int | float) or not 0 < fraction < 1:
+        yield Error(
+            "AUTHTOKENS COOKIE_RENEW_AT must be a fraction between 0 and 1.", id="authtokens.E009"
+        )
+    if not app_settings.COOKIE_SECURE and not settings.DEBUG:
+        yield Warning(
+            "AUTHTOKENS COOKIE_SECURE is off with DEBUG off: token cookies would travel over "
+            "plain HTTP.",
+            hint="Turn it on and serve the site over HTTPS.",
+            id="authtokens.W020",
         )
 
 

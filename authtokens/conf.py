@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "LEEWAY": timedelta(seconds=10),
     # Tokens longer than this are refused before any parsing.
     "MAX_TOKEN_LENGTH": 4096,
+    # Browser sessions (cookies.py). Secure may be off only for plain-HTTP development.
+    "COOKIE_SECURE": True,
+    "COOKIE_SAMESITE": "Lax",
+    # None: "__Host-authtokens" when Secure, else "authtokens".
+    "COOKIE_NAME": None,
+    # Renew the cookie's token once less than this fraction of its lifetime remains.
+    "COOKIE_RENEW_AT": 0.5,
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
     "REDIS_KEY_PREFIX": "authtokens:v1:",

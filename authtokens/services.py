@@ -158,16 +158,26 @@ def change_password(user: Any, new_password: str, *, claims: dict[str, Any]) -> 
     with transaction.atomic(), acting_as(user, device_id=keep):
         user.set_password(new_password)
         user.save()  # the user's post_save revokes (receivers.revoke_on_credential_change)
-        if keep is None:
-            return None
-        device = Device.objects.select_related("user").get(pk=keep)
-        now = tokens.now()
-        return _mint(device, _generation(user), now, with_refresh=_uses_refresh(device))[0]
+        return None if keep is None else _reissue(user, keep)
 
 
 def logout(claims: dict[str, Any], *, actor: Any = None) -> None:
     """Sign out the device that holds the token with these claims."""
     revoke_device(claims["did"], reason=Reason.LOGOUT, actor=actor)
+
+
+def logout_others(user: Any, *, claims: dict[str, Any]) -> IssuedTokens:
+    """Sign ``user`` out of every device but the one in ``claims``, in O(1) like logout-all;
+    that device gets fresh tokens under the new generation (returned)."""
+    with transaction.atomic():
+        revoke_user(user, reason=Reason.LOGOUT_ALL, actor=user, keep_device=claims["did"])
+        return _reissue(user, claims["did"])
+
+
+def _reissue(user: Any, device_id: str) -> IssuedTokens:
+    """Issue tokens under ``user``'s current generation to a device a user revocation kept."""
+    device = Device.objects.select_related("user").get(pk=device_id)
+    return _mint(device, _generation(user), tokens.now(), with_refresh=_uses_refresh(device))[0]
 
 
 def logout_all(user: Any) -> None:

@@ -1,12 +1,23 @@
-"""URLs of the API; include at the site root: ``path("", include("authtokens.urls"))``."""
+"""URLs of the API and the browser pages; include at the site root:
+``path("", include("authtokens.urls"))``.
+"""
 
 from django.urls import path
 
-from . import views
+from . import pages, views
 
 app_name = "authtokens"
 
-urlpatterns = [
+page_urlpatterns = [
+    path("", pages.home, name="home"),
+    path("signin/", pages.sign_in, name="sign-in"),
+    path("signout/", pages.sign_out, name="sign-out"),
+    path("devices/", pages.devices, name="devices"),
+    path("devices/<uuid:device_id>/revoke/", pages.revoke_device, name="device-revoke"),
+    path("devices/revoke-others/", pages.revoke_other_devices, name="devices-revoke-others"),
+]
+
+api_urlpatterns = [
     path("api/token/", views.TokenIssueView.as_view(), name="issue"),
     path("api/token/extend/", views.TokenExtendView.as_view(), name="extend"),
     path("api/token/refresh/", views.TokenRefreshView.as_view(), name="refresh"),
@@ -19,3 +30,5 @@ urlpatterns = [
     path("api/me/", views.MeView.as_view(), name="me"),
     path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks"),
 ]
+
+urlpatterns = api_urlpatterns + page_urlpatterns

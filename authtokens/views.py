@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from . import services
 from .authentication import JWTAuthentication
+from .cookies import CookieAuthentication
 from .errors import exception_handler
 from .exceptions import InvalidCredentials
 from .keys import get_key_ring
@@ -34,7 +35,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 class AuthTokensView(APIView):
     """Our error shape, whatever the project's EXCEPTION_HANDLER."""
 
-    authentication_classes = [JWTAuthentication]
+    # A Bearer header first; else the browser's cookie, with Django's CSRF check.
+    authentication_classes = [JWTAuthentication, CookieAuthentication]
     permission_classes = [IsAuthenticated]
 
     def get_exception_handler(self) -> Any:

@@ -40,11 +40,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "authtokens.context.ActingUserMiddleware",
+    "authtokens.cookies.TokenCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -103,6 +105,33 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Security headers (README, Deployment): no inline scripts or styles, no framing, no referrer
+# beyond our origin. The admin, which is not ours, keeps Django's own headers.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind an HTTPS proxy (README, Deployment): trust its X-Forwarded-Proto and send HSTS.
+if env_bool("BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SAMESITE = "Lax"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["authtokens.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -125,6 +154,8 @@ AUTHTOKENS = {
     "SIGNING_KEYS": signing_keys_from_env(),
     "NATIVE_AUDIENCES": ["iPhone-App", "Android-App"],
     "NON_EXPIRING_AUDIENCES": ["iPhone-App"],
+    # Secure cookies need HTTPS; plain-HTTP development on 127.0.0.1 turns them off.
+    "COOKIE_SECURE": env_bool("COOKIE_SECURE", not DEBUG),
     "WEB_ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "WEB_SESSION_MAX_LIFETIME": timedelta(days=1),
     "REVOCATION_STORE": (

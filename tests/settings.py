@@ -26,6 +26,8 @@ AUTHTOKENS = {
     **AUTHTOKENS,  # noqa: F405
     "SIGNING_KEYS": [{"kid": "test-1", "algorithm": "HS256", "secret": "t" * 32}],
     "REVOCATION_STORE": "authtokens.store.redis.RedisStore",
+    # As in production: Chromium accepts Secure and __Host- cookies from http://localhost.
+    "COOKIE_SECURE": True,
     # Tests sign in far more often than people do; test_throttling sets real limits.
     "THROTTLE_RATES": {"sign_in": "10000/min", "refresh": "10000/min"},
 }

@@ -45,6 +45,8 @@ def test_the_test_settings_pass(db):
         ({"ACTIVE_KID": "missing"}, ["authtokens.E005"]),
         ({"MAX_TOKEN_LENGTH": "big"}, ["authtokens.E006"]),
         ({"THROTTLE_RATES": "10/min"}, ["authtokens.E008"]),
+        ({"COOKIE_SAMESITE": "None"}, ["authtokens.E009"]),
+        ({"COOKIE_RENEW_AT": 1.5}, ["authtokens.E009"]),
         ({"REVOCATION_STORE": "authtokens.store.nowhere.Store"}, ["authtokens.E007"]),
         ({"WEB_ACCESS_TOKEN_LIFETIME": timedelta(days=2)}, ["authtokens.W001"]),
     ],
@@ -85,3 +87,11 @@ def test_an_evicting_redis_is_reported(own_redis, settings, with_authtokens):
     own_redis["process"].kill()
     own_redis["process"].wait()
     assert ids(check_redis()) == ["authtokens.W012"]
+
+
+def test_insecure_cookies_without_debug_are_reported(with_authtokens, settings):
+    with_authtokens(COOKIE_SECURE=False)
+    settings.DEBUG = True
+    assert ids(check_settings()) == []
+    settings.DEBUG = False
+    assert ids(check_settings()) == ["authtokens.W020"]

@@ -1,0 +1,158 @@
+"""Server-rendered pages for browsers: sign in, sign out, home and "Your devices".
+
+Pages authenticate with the token cookie (``cookies.py``); every form posts with Django's CSRF
+token. A visitor whose token is missing, expired or revoked is sent to sign in with a message
+that says why, never shown a bare 401.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import services
+from .cookies import clear_token_cookie, cookie_session, set_token_cookie
+from .exceptions import SessionExpired, TokenExpired, TokenRevoked
+from .models import Device, Reason
+from .throttling import AuthTokensThrottle
+from .useragents import summarize
+
+MESSAGES = {
+    "expired": "Your session expired. Please sign in again.",
+    "revoked": "You were signed out: this device was signed out elsewhere.",
+    "signed_out": "You have signed out.",
+    "required": "Please sign in to continue.",
+}
+
+DONE_MESSAGES = {
+    "revoked_one": "The device was signed out.",
+    "revoked_others": "Every other device was signed out.",
+}
+
+
+class SignInForm(AuthenticationForm):
+    device_name = forms.CharField(
+        max_length=100, required=False, help_text="So that you can tell your devices apart."
+    )
+
+
+def _sign_in_url(reason: str, next_url: str = "") -> str:
+    query = {"reason": reason, **({"next": next_url} if next_url else {})}
+    return f"{reverse('authtokens:sign-in')}?{urlencode(query)}"
+
+
+def token_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Run ``view`` with ``request.token_claims`` and ``request.token_user``, or redirect."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        session = cookie_session(request)
+        if session is None or session.claims is None:
+            reason = "required" if session is None else _reason_for(session.error)
+            return HttpResponseRedirect(_sign_in_url(reason, request.get_full_path()))
+        request.token_claims, request.token_user = session.claims, session.user  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _reason_for(error: Any) -> str:
+    if isinstance(error, TokenExpired | SessionExpired):
+        return "expired"
+    return "revoked" if isinstance(error, TokenRevoked) else "required"
+
+
+def _safe_next(request: HttpRequest) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return next_url if allowed else reverse("authtokens:home")
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request, data=request.POST or None)
+    status = 200
+    if request.method == "POST":
+        throttle = AuthTokensThrottle()
+        if not throttle.allow_request(request, SimpleNamespace(throttle_scope="sign_in")):
+            form.add_error(None, "Too many attempts. Please wait a minute and try again.")
+            status = 429
+        elif form.is_valid():
+            issued = services.issue(
+                form.get_user(),
+                device_name=form.cleaned_data["device_name"],
+                user_agent=request.headers.get("user-agent", ""),
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+            response = HttpResponseRedirect(_safe_next(request))
+            set_token_cookie(response, issued)
+            return response
+    context = {
+        "form": form,
+        "next": request.GET.get("next", ""),
+        "message": MESSAGES.get(request.GET.get("reason", "")),
+    }
+    return render(request, "authtokens/sign_in.html", context, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    session = cookie_session(request)
+    if session is not None and session.claims is not None:
+        services.logout(session.claims, actor=session.user)
+    response = HttpResponseRedirect(_sign_in_url("signed_out"))
+    clear_token_cookie(response)
+    return response
+
+
+@token_login_required
+def home(request: HttpRequest) -> HttpResponse:
+    device = Device.objects.filter(pk=request.token_claims["did"]).first()  # type: ignore[attr-defined]
+    return render(request, "authtokens/home.html", {"device": device})
+
+
+@token_login_required
+def devices(request: HttpRequest) -> HttpResponse:
+    current = request.token_claims["did"]  # type: ignore[attr-defined]
+    rows = [
+        SimpleNamespace(
+            device=device, current=str(device.pk) == current, browser=summarize(device.user_agent)
+        )
+        for device in Device.objects.filter(user_id=request.token_user.pk).active()  # type: ignore[attr-defined]
+    ]
+    notice = DONE_MESSAGES.get(request.GET.get("done", ""))
+    return render(request, "authtokens/devices.html", {"rows": rows, "notice": notice})
+
+
+@require_POST
+@token_login_required
+def revoke_device(request: HttpRequest, device_id: Any) -> HttpResponse:
+    user = request.token_user  # type: ignore[attr-defined]
+    device = get_object_or_404(Device.objects.filter(user_id=user.pk).active(), pk=device_id)
+    services.revoke_device(device, reason=Reason.USER, actor=user)
+    if str(device.pk) == request.token_claims["did"]:  # type: ignore[attr-defined]
+        response = HttpResponseRedirect(_sign_in_url("signed_out"))
+        clear_token_cookie(response)
+        return response
+    return HttpResponseRedirect(f"{reverse('authtokens:devices')}?done=revoked_one")
+
+
+@require_POST
+@token_login_required
+def revoke_other_devices(request: HttpRequest) -> HttpResponse:
+    issued = services.logout_others(request.token_user, claims=request.token_claims)  # type: ignore[attr-defined]
+    response = HttpResponseRedirect(f"{reverse('authtokens:devices')}?done=revoked_others")
+    set_token_cookie(response, issued)
+    return response
