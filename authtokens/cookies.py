@@ -46,9 +46,13 @@ def cookie_name() -> str:
 
 
 def set_token_cookie(response: HttpResponse, issued: IssuedTokens) -> None:
-    """Store the access token in the cookie; the cookie dies with the token."""
-    expires_at = issued.access_expires_at
-    max_age = None if expires_at is None else int((expires_at - tokens.now()).total_seconds())
+    """Store the access token in the cookie, which lives as long as the session may.
+
+    The cookie outlives an idle user's token on purpose: the server then sees an expired
+    token, not none, and can say "your session expired" instead of "please sign in".
+    """
+    session_end = issued.device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
+    max_age = max(0, int((session_end - tokens.now()).total_seconds()))
     response.set_cookie(
         cookie_name(),
         issued.access,
