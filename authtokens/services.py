@@ -6,12 +6,11 @@ a token or a revocation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
 from . import tokens
 from .conf import app_settings
@@ -24,22 +23,20 @@ from .exceptions import (
     TokenError,
     TokenRevoked,
 )
-from .models import Device, Reason, RefreshToken, UserTokenState
+from .minting import (
+    IssuedTokens,
+    audience_for,
+    current_generation,
+    default_name,
+    mint,
+    password_digest,
+    refresh_digest,
+    uses_refresh,
+)
+from .models import Device, Reason, RefreshToken
 from .revocation import check_not_revoked, revoke_device, revoke_token, revoke_user
-from .signals import tokens_issued
 from .store import get_store
 from .store.database import DatabaseStore
-
-
-@dataclass(frozen=True)
-class IssuedTokens:
-    """What a sign-in, extend or refresh hands the client."""
-
-    access: str
-    access_expires_at: datetime | None
-    device: Device
-    refresh: str | None = None
-    refresh_expires_at: datetime | None = None
 
 
 def issue(
@@ -56,13 +53,13 @@ def issue(
     For code that has authenticated the user itself (after a social login, say); the API
     view checks the password first. ``audience`` is required for native clients.
     """
-    audience = _audience_for(client, audience)
+    audience = audience_for(client, audience)
     now = tokens.now()
     with transaction.atomic():
-        generation = _generation(user)
+        generation = current_generation(user)
         device = Device.objects.create(
             user=user,
-            name=device_name or _default_name(client, audience),
+            name=device_name or default_name(client, audience),
             kind=client,
             audience=audience,
             user_agent=user_agent[:256],
@@ -71,7 +68,7 @@ def issue(
             last_used_at=now,
             expires_at=now,
         )
-        return _mint(device, generation, now, with_refresh=_uses_refresh(device))[0]
+        return mint(device, generation, now, with_refresh=uses_refresh(device))[0]
 
 
 def authenticate(token: object) -> dict[str, Any]:
@@ -97,7 +94,7 @@ def extend(claims: dict[str, Any]) -> IssuedTokens:
             raise TokenRevoked()
         if now >= device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME:
             raise SessionExpired()
-        return _mint(device, claims["gen"], now, with_refresh=False)[0]
+        return mint(device, claims["gen"], now, with_refresh=False)[0]
 
 
 def refresh(token: object) -> IssuedTokens:
@@ -126,7 +123,7 @@ def refresh(token: object) -> IssuedTokens:
         failure = _refresh_failure(row, now)
         if failure is None:
             rotate = app_settings.ROTATE_REFRESH_TOKENS
-            issued, successor = _mint(row.device, claims["gen"], now, with_refresh=rotate)
+            issued, successor = mint(row.device, claims["gen"], now, with_refresh=rotate)
             if successor is not None and row.rotated_at is None:
                 row.rotated_at, row.replaced_by = now, successor
                 row.save(update_fields=["rotated_at", "replaced_by"])
@@ -177,7 +174,9 @@ def logout_others(user: Any, *, claims: dict[str, Any]) -> IssuedTokens:
 def _reissue(user: Any, device_id: str) -> IssuedTokens:
     """Issue tokens under ``user``'s current generation to a device a user revocation kept."""
     device = Device.objects.select_related("user").get(pk=device_id)
-    return _mint(device, _generation(user), tokens.now(), with_refresh=_uses_refresh(device))[0]
+    return mint(device, current_generation(user), tokens.now(), with_refresh=uses_refresh(device))[
+        0
+    ]
 
 
 def logout_all(user: Any) -> None:
@@ -207,106 +206,3 @@ def revoke(token: object, *, user: Any, token_type_hint: str | None = None) -> N
         else:
             revoke_device(claims["did"], reason=Reason.TOKEN, actor=user)
         return
-
-
-def password_digest(user: Any) -> str:
-    """Return a keyed digest of ``user``'s password hash (as ``get_session_auth_hash`` does)."""
-    return salted_hmac(
-        "authtokens.password.v1", user.password or "", algorithm="sha256"
-    ).hexdigest()
-
-
-def _generation(user: Any) -> int:
-    generations = UserTokenState.objects.filter(user_id=user.pk).values_list(
-        "generation", flat=True
-    )
-    return generations.first() or 0
-
-
-def refresh_digest(jti: str) -> str:
-    """Return the keyed digest a refresh token is stored under (never the token itself)."""
-    return salted_hmac("authtokens.refresh-token.v1", jti, algorithm="sha256").hexdigest()
-
-
-def _mint(
-    device: Device, generation: int, now: datetime, *, with_refresh: bool
-) -> tuple[IssuedTokens, RefreshToken | None]:
-    """Issue an access token (and a refresh token) to a device that is not revoked."""
-    access_expires_at = _access_expiry(device, now)
-    refresh_expires_at = tokens.lifetime_end(now, app_settings.REFRESH_TOKEN_LIFETIME)
-    device_expires_at = _latest(
-        device.expires_at, access_expires_at, refresh_expires_at if with_refresh else now
-    )
-    # Conditional on "not revoked": a revocation that committed meanwhile wins, and the row
-    # lock taken here makes a concurrent revocation read the expiry we are about to hand out.
-    updated = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
-        last_used_at=now, expires_at=device_expires_at
-    )
-    if not updated:
-        raise TokenRevoked()
-    device.last_used_at, device.expires_at = now, device_expires_at
-    access = tokens.encode(_claims(device, generation, access_expires_at), token_type=tokens.ACCESS)
-    refresh_token, row = None, None
-    if with_refresh:
-        claims = _claims(device, generation, refresh_expires_at)
-        refresh_token = tokens.encode(claims, token_type=tokens.REFRESH)
-        row = RefreshToken.objects.create(
-            digest=refresh_digest(claims["jti"]),
-            password_digest=password_digest(device.user),
-            device=device,
-            issued_at=now,
-            expires_at=refresh_expires_at,
-        )
-    issued = IssuedTokens(
-        access,
-        access_expires_at,
-        device,
-        refresh_token,
-        refresh_expires_at if with_refresh else None,
-    )
-    transaction.on_commit(
-        lambda: tokens_issued.send(
-            sender=Device, user_id=device.user_id, device=device, tokens=issued
-        )
-    )
-    return issued, row
-
-
-def _claims(device: Device, generation: int, expires_at: datetime | None) -> dict[str, Any]:
-    return tokens.build_claims(
-        user_id=str(device.user_id),
-        device_id=str(device.pk),
-        audience=device.audience,
-        generation=generation,
-        expires_at=expires_at,
-    )
-
-
-def _access_expiry(device: Device, now: datetime) -> datetime | None:
-    if device.kind == Device.Kind.WEB:
-        session_end = device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
-        return min(now + app_settings.WEB_ACCESS_TOKEN_LIFETIME, session_end)
-    if device.audience in app_settings.NON_EXPIRING_AUDIENCES:
-        return None
-    return now + app_settings.NATIVE_ACCESS_TOKEN_LIFETIME
-
-
-def _latest(*moments: datetime | None) -> datetime | None:
-    """Return the latest moment, where None means "never expires" and so wins."""
-    return None if None in moments else max(moments)  # type: ignore[type-var]
-
-
-def _uses_refresh(device: Device) -> bool:
-    return _access_expiry(device, tokens.now()) is not None and device.kind == Device.Kind.NATIVE
-
-
-def _audience_for(client: str, audience: str | None) -> str:
-    if client == Device.Kind.WEB:
-        return app_settings.WEB_AUDIENCE
-    if client == Device.Kind.NATIVE and audience in app_settings.NATIVE_AUDIENCES:
-        return audience  # type: ignore[return-value]
-    raise ValueError(f"Unknown client {client!r} or audience {audience!r}.")
-
-
-def _default_name(client: str, audience: str) -> str:
-    return "Web browser" if client == Device.Kind.WEB else audience

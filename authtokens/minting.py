@@ -1,0 +1,133 @@
+"""Issue tokens to a device: expiry rules per client kind, refresh-token rows and digests.
+
+The internals of ``services``; nothing outside it calls these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils.crypto import salted_hmac
+
+from . import tokens
+from .conf import app_settings
+from .exceptions import TokenRevoked
+from .models import Device, RefreshToken, UserTokenState
+from .signals import tokens_issued
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    """What a sign-in, extend or refresh hands the client."""
+
+    access: str
+    access_expires_at: datetime | None
+    device: Device
+    refresh: str | None = None
+    refresh_expires_at: datetime | None = None
+
+
+def password_digest(user: Any) -> str:
+    """Return a keyed digest of ``user``'s password hash (as ``get_session_auth_hash`` does)."""
+    return salted_hmac(
+        "authtokens.password.v1", user.password or "", algorithm="sha256"
+    ).hexdigest()
+
+
+def current_generation(user: Any) -> int:
+    generations = UserTokenState.objects.filter(user_id=user.pk).values_list(
+        "generation", flat=True
+    )
+    return generations.first() or 0
+
+
+def refresh_digest(jti: str) -> str:
+    """Return the keyed digest a refresh token is stored under (never the token itself)."""
+    return salted_hmac("authtokens.refresh-token.v1", jti, algorithm="sha256").hexdigest()
+
+
+def mint(
+    device: Device, generation: int, now: datetime, *, with_refresh: bool
+) -> tuple[IssuedTokens, RefreshToken | None]:
+    """Issue an access token (and a refresh token) to a device that is not revoked."""
+    access_expires_at = _access_expiry(device, now)
+    refresh_expires_at = tokens.lifetime_end(now, app_settings.REFRESH_TOKEN_LIFETIME)
+    device_expires_at = _latest(
+        device.expires_at, access_expires_at, refresh_expires_at if with_refresh else now
+    )
+    # Conditional on "not revoked": a revocation that committed meanwhile wins, and the row
+    # lock taken here makes a concurrent revocation read the expiry we are about to hand out.
+    updated = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
+        last_used_at=now, expires_at=device_expires_at
+    )
+    if not updated:
+        raise TokenRevoked()
+    device.last_used_at, device.expires_at = now, device_expires_at
+    access = tokens.encode(_claims(device, generation, access_expires_at), token_type=tokens.ACCESS)
+    refresh_token, row = None, None
+    if with_refresh:
+        claims = _claims(device, generation, refresh_expires_at)
+        refresh_token = tokens.encode(claims, token_type=tokens.REFRESH)
+        row = RefreshToken.objects.create(
+            digest=refresh_digest(claims["jti"]),
+            password_digest=password_digest(device.user),
+            device=device,
+            issued_at=now,
+            expires_at=refresh_expires_at,
+        )
+    issued = IssuedTokens(
+        access,
+        access_expires_at,
+        device,
+        refresh_token,
+        refresh_expires_at if with_refresh else None,
+    )
+    transaction.on_commit(
+        lambda: tokens_issued.send(
+            sender=Device, user_id=device.user_id, device=device, tokens=issued
+        )
+    )
+    return issued, row
+
+
+def _claims(device: Device, generation: int, expires_at: datetime | None) -> dict[str, Any]:
+    return tokens.build_claims(
+        user_id=str(device.user_id),
+        device_id=str(device.pk),
+        audience=device.audience,
+        generation=generation,
+        expires_at=expires_at,
+    )
+
+
+def _access_expiry(device: Device, now: datetime) -> datetime | None:
+    if device.kind == Device.Kind.WEB:
+        session_end = device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
+        return min(now + app_settings.WEB_ACCESS_TOKEN_LIFETIME, session_end)
+    if device.audience in app_settings.NON_EXPIRING_AUDIENCES:
+        return None
+    return now + app_settings.NATIVE_ACCESS_TOKEN_LIFETIME
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    """Return the latest moment, where None means "never expires" and so wins."""
+    return None if None in moments else max(moments)  # type: ignore[type-var]
+
+
+def uses_refresh(device: Device) -> bool:
+    return _access_expiry(device, tokens.now()) is not None and device.kind == Device.Kind.NATIVE
+
+
+def audience_for(client: str, audience: str | None) -> str:
+    if client == Device.Kind.WEB:
+        return app_settings.WEB_AUDIENCE
+    if client == Device.Kind.NATIVE and audience in app_settings.NATIVE_AUDIENCES:
+        return audience  # type: ignore[return-value]
+    raise ValueError(f"Unknown client {client!r} or audience {audience!r}.")
+
+
+def default_name(client: str, audience: str) -> str:
+    return "Web browser" if client == Device.Kind.WEB else audience
