@@ -32,11 +32,11 @@ def _user_search_fields(prefix: str) -> tuple[str, ...]:
 
 
 def confirm_then(
-    modeladmin: admin.ModelAdmin,
+    modeladmin: Any,
     request: HttpRequest,
     queryset: QuerySet,
     *,
-    title: str,
+    title: Any,
     revoke: Any,
     done: str,
 ) -> HttpResponse | None:
@@ -76,7 +76,7 @@ class DeviceStatusFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
         return [("active", _("Active")), ("revoked", _("Revoked")), ("expired", _("Expired"))]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(self, request: HttpRequest, queryset: Any) -> QuerySet:
         if self.value() == "active":
             return queryset.active()
         if self.value() == "revoked":
@@ -189,7 +189,7 @@ class SignOutEverywhereMixin:
         return confirm_then(
             self,
             request,
-            queryset,  # type: ignore[arg-type]
+            queryset,
             title=_("Sign these users out of every device?"),
             revoke=lambda user: services.revoke_user(user, reason=Reason.ADMIN, actor=request.user),
             done="Signed %(count)d user(s) out everywhere.",

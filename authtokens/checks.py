@@ -130,7 +130,7 @@ def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]
     if app_settings.REVOCATION_STORE != REDIS_STORE:
         return []
     alias = app_settings.REDIS_CACHE_ALIAS
-    cache = settings.CACHES.get(alias)
+    cache: dict[str, Any] | None = settings.CACHES.get(alias)
     if cache is None or not cache.get("BACKEND", "").startswith("django_redis."):
         return [
             Error(

@@ -82,7 +82,9 @@ def _build_key(entry: Mapping[str, Any]) -> Key:
         raise ImproperlyConfigured(f"Signing key {kid!r} needs 'private_key' or 'public_key'.")
     try:
         private = implementation.prepare_key(private_pem) if private_pem else None
-        public = implementation.prepare_key(public_pem) if public_pem else private.public_key()
+        public = (
+            implementation.prepare_key(public_pem) if public_pem else private.public_key()  # type: ignore[union-attr]
+        )
     except Exception as exc:  # cryptography raises several types for a bad PEM
         raise ImproperlyConfigured(f"Signing key {kid!r} could not be loaded: {exc}") from exc
     return Key(kid, algorithm, private, public)

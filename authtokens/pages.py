@@ -85,8 +85,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request, data=request.POST or None)
     status = 200
     if request.method == "POST":
-        throttle = AuthTokensThrottle()
-        if not throttle.allow_request(request, SimpleNamespace(throttle_scope="sign_in")):
+        throttle, scope = AuthTokensThrottle(), SimpleNamespace(throttle_scope="sign_in")
+        if not throttle.allow_request(request, scope):  # type: ignore[arg-type]  # duck-typed
             form.add_error(None, "Too many attempts. Please wait a minute and try again.")
             status = 429
         elif form.is_valid():

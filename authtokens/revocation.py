@@ -55,7 +55,7 @@ def revoke_token(claims: dict[str, Any], *, reason: str, actor: Any = None) -> b
 
 def revoke_device(device: Device | uuid.UUID | str, *, reason: str, actor: Any = None) -> bool:
     """Revoke a device and every token issued to it; return False if it already was."""
-    device_id = getattr(device, "pk", device)
+    device_id: Any = getattr(device, "pk", device)
     with transaction.atomic():
         # The row lock orders us after any refresh that is extending this device's expiry,
         # so the mirror's TTL below covers every token the device was ever given.

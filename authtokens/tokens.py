@@ -69,6 +69,8 @@ def decode(token: object, *, token_type: str) -> dict[str, Any]:
     coerces numeric claims with int() and lets duplicate names through. Revocation is not
     checked here: that is ``revocation.check_not_revoked``.
     """
+    if not isinstance(token, str):
+        raise exc.MalformedToken()
     key = _key_for(_header(token), token_type)
     try:
         payload = jwt.api_jws.decode(token, key.verifying_key, algorithms=[key.algorithm])
@@ -83,9 +85,7 @@ def decode(token: object, *, token_type: str) -> dict[str, Any]:
     return claims
 
 
-def _header(token: object) -> dict[str, Any]:
-    if not isinstance(token, str):
-        raise exc.MalformedToken()
+def _header(token: str) -> dict[str, Any]:
     if len(token) > app_settings.MAX_TOKEN_LENGTH:  # cap parsing cost before any decoding
         raise exc.TokenTooLarge()
     if token.count(".") != 2:

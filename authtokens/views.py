@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
@@ -48,6 +48,11 @@ class PublicView(AuthTokensView):
     permission_classes = [AllowAny]
 
 
+def claims_of(request: Request) -> dict[str, Any]:
+    """The verified claims our authentication classes put in ``request.auth``."""
+    return cast(dict[str, Any], request.auth)
+
+
 def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -78,7 +83,7 @@ class TokenIssueView(PublicView):
 
 class TokenExtendView(AuthTokensView):
     def post(self, request: Request) -> Response:
-        return Response(token_body(services.extend(request.auth)), headers=NO_STORE)
+        return Response(token_body(services.extend(claims_of(request))), headers=NO_STORE)
 
 
 class TokenRefreshView(PublicView):
@@ -92,7 +97,7 @@ class TokenRefreshView(PublicView):
 
 class LogoutView(AuthTokensView):
     def post(self, request: Request) -> Response:
-        services.logout(request.auth, actor=request.user)
+        services.logout(claims_of(request), actor=request.user)
         return Response(status=204)
 
 
@@ -110,7 +115,7 @@ class PasswordChangeView(AuthTokensView):
         serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
         serializer.is_valid(raise_exception=True)
         issued = services.change_password(
-            user, serializer.validated_data["new_password"], claims=request.auth
+            user, serializer.validated_data["new_password"], claims=claims_of(request)
         )
         if issued is None:
             return Response(status=204)
@@ -130,8 +135,8 @@ class RevokeView(AuthTokensView):
 
 class DeviceListView(AuthTokensView):
     def get(self, request: Request) -> Response:
-        devices = Device.objects.filter(user_id=request.user.pk).active()
-        context = {"current_device_id": request.auth["did"]}
+        devices = Device.objects.filter(user_id=claims_of(request)["sub"]).active()
+        context = {"current_device_id": claims_of(request)["did"]}
         return Response(DeviceSerializer(devices, many=True, context=context).data)
 
 
@@ -140,11 +145,11 @@ class DeviceDetailView(AuthTokensView):
 
     def get_object(self, request: Request, device_id: Any) -> Device:
         return get_object_or_404(
-            Device.objects.filter(user_id=request.user.pk).active(), pk=device_id
+            Device.objects.filter(user_id=claims_of(request)["sub"]).active(), pk=device_id
         )
 
     def get(self, request: Request, device_id: Any) -> Response:
-        context = {"current_device_id": request.auth["did"]}
+        context = {"current_device_id": claims_of(request)["did"]}
         return Response(DeviceSerializer(self.get_object(request, device_id), context=context).data)
 
     def delete(self, request: Request, device_id: Any) -> Response:
@@ -155,7 +160,7 @@ class DeviceDetailView(AuthTokensView):
 
 class MeView(AuthTokensView):
     def get(self, request: Request) -> Response:
-        device = Device.objects.filter(pk=request.auth["did"]).values("id", "name").first()
+        device = Device.objects.filter(pk=claims_of(request)["did"]).values("id", "name").first()
         user = request.user
         return Response(
             {

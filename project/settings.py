@@ -7,6 +7,7 @@ import json
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -151,7 +152,7 @@ def signing_keys_from_env() -> list[dict[str, str]] | None:
     return None
 
 
-AUTHTOKENS = {
+AUTHTOKENS: dict[str, Any] = {
     "SIGNING_KEYS": signing_keys_from_env(),
     "NATIVE_AUDIENCES": ["iPhone-App", "Android-App"],
     "NON_EXPIRING_AUDIENCES": ["iPhone-App"],

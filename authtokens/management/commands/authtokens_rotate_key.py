@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from authtokens.conf import app_settings
 from authtokens.keys import DERIVED_KID, HMAC_ALGORITHMS
 
-GENERATORS = {
+GENERATORS: dict[str, Any] = {
     "ES256": lambda: ec.generate_private_key(ec.SECP256R1()),
     "RS256": lambda: rsa.generate_private_key(public_exponent=65537, key_size=3072),
     "EdDSA": ed25519.Ed25519PrivateKey.generate,
