@@ -48,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_KEY_PREFIX": "authtokens:v1:",
     # Per client IP, through DRF throttling on the default cache; None disables a limit.
     "THROTTLE_RATES": {"sign_in": "10/min", "refresh": "30/min"},
+    # How often each process checks that the Redis mirror can still be trusted.
+    "REDIS_AUDIT_INTERVAL": timedelta(seconds=5),
     # After a Redis failure, go to the database for this long before trying Redis again.
     "REDIS_RETRY_INTERVAL": timedelta(seconds=5),
 }

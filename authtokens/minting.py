@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 
 from . import tokens
@@ -55,17 +57,21 @@ def mint(
     """Issue an access token (and a refresh token) to a device that is not revoked."""
     access_expires_at = _access_expiry(device, now)
     refresh_expires_at = tokens.lifetime_end(now, app_settings.REFRESH_TOKEN_LIFETIME)
-    device_expires_at = _latest(
-        device.expires_at, access_expires_at, refresh_expires_at if with_refresh else now
-    )
+    handed_out = _latest(access_expires_at, refresh_expires_at if with_refresh else now)
     # Conditional on "not revoked": a revocation that committed meanwhile wins, and the row
     # lock taken here makes a concurrent revocation read the expiry we are about to hand out.
+    # The expiry only moves forward, computed in the database: our copy of the row may be old.
+    later = Case(
+        When(expires_at__isnull=True, then=Value(None, output_field=DateTimeField())),
+        default=Greatest(F("expires_at"), Value(handed_out)),
+    )
     updated = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
-        last_used_at=now, expires_at=device_expires_at
+        last_used_at=now,
+        expires_at=Value(None, output_field=DateTimeField()) if handed_out is None else later,
     )
     if not updated:
         raise TokenRevoked()
-    device.last_used_at, device.expires_at = now, device_expires_at
+    device.last_used_at, device.expires_at = now, _latest(device.expires_at, handed_out)
     access = tokens.encode(_claims(device, generation, access_expires_at), token_type=tokens.ACCESS)
     refresh_token, row = None, None
     if with_refresh:

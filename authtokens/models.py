@@ -147,6 +147,31 @@ class RevokedAccessToken(models.Model):
         return f"Revoked token of user {self.user_id}"
 
 
+class DeletedDevice(models.Model):
+    """A tombstone: a deleted device's tokens stay revoked after Redis loses its copy."""
+
+    device_id = models.UUIDField(primary_key=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Deleted device {self.device_id}"
+
+
+class PendingMirrorWrite(models.Model):
+    """Written with each revocation, deleted once Redis holds it (a transactional outbox).
+
+    A row that outlives its commit by more than a moment means a mirror write failed or its
+    process died: the next process to audit the mirror drops Redis's warm marker, forcing a
+    rebuild from the database.
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Pending mirror write {self.pk}"
+
+
 class RevocationEvent(models.Model):
     """Audit trail: who revoked whose tokens, at which level, why and when."""
 

@@ -5,20 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db import transaction
 
 from .context import changing_device, current_actor
-from .models import Device, Reason
-from .revocation import revoke_user
-from .store import get_store
+from .models import DeletedDevice, Device, Reason
+from .revocation import mirror_on_commit, revoke_user
 
 PENDING = "_authtokens_pending_revocation"
 
 
 def mirror_deleted_device(sender: type, instance: Device, **kwargs: Any) -> None:
-    """A deleted device (or user) leaves no row to check: revoke its tokens in the mirror."""
+    """A deleted device (or user) leaves no row to check: keep a tombstone, so that a rebuilt
+    mirror still revokes its tokens, and revoke them in the mirror now."""
     device_id, expires_at = str(instance.pk), instance.expires_at
-    transaction.on_commit(lambda: get_store().device_revoked(device_id, expires_at))
+    DeletedDevice.objects.update_or_create(
+        device_id=instance.pk, defaults={"expires_at": expires_at}
+    )
+    mirror_on_commit(lambda store: store.device_revoked(device_id, expires_at))
 
 
 def note_credential_change(

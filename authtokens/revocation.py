@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from . import tokens
 from .exceptions import TokenRevoked
-from .models import Device, Reason, RevocationEvent, RevokedAccessToken, UserTokenState
+from .models import (
+    Device,
+    PendingMirrorWrite,
+    Reason,
+    RevocationEvent,
+    RevokedAccessToken,
+    UserTokenState,
+)
 from .signals import tokens_revoked
-from .store import RevocationState, get_store
+from .store import RevocationState, RevocationStore, get_store
 
 logger = logging.getLogger("authtokens.revocation")
 
@@ -49,7 +57,7 @@ def revoke_token(claims: dict[str, Any], *, reason: str, actor: Any = None) -> b
         )
         if created:
             _record(RevocationEvent.Level.TOKEN, reason, claims["sub"], device_id, actor)
-            transaction.on_commit(lambda: get_store().token_revoked(jti, expires_at))
+            mirror_on_commit(lambda store: store.token_revoked(jti, expires_at))
     return created
 
 
@@ -67,7 +75,7 @@ def revoke_device(device: Device | uuid.UUID | str, *, reason: str, actor: Any =
         target.save(update_fields=["revoked_at", "revoked_reason"])
         _record(RevocationEvent.Level.DEVICE, reason, target.user_id, target.pk, actor)
         device_key, expires_at = str(target.pk), target.expires_at
-        transaction.on_commit(lambda: get_store().device_revoked(device_key, expires_at))
+        mirror_on_commit(lambda store: store.device_revoked(device_key, expires_at))
     return True
 
 
@@ -90,8 +98,29 @@ def revoke_user(user: Any, *, reason: str, actor: Any = None, keep_device: Any =
         ).update(revoked_at=now, revoked_reason=reason)
         _record(RevocationEvent.Level.USER, reason, user.pk, None, actor)
         user_key, generation = str(user.pk), state.generation
-        transaction.on_commit(lambda: get_store().user_revoked(user_key, generation))
+        mirror_on_commit(lambda store: store.user_revoked(user_key, generation))
     return generation
+
+
+def mirror_on_commit(write: Callable[[RevocationStore], bool]) -> None:
+    """Copy a revocation to the store after commit, through a transactional outbox row.
+
+    The row commits with the revocation and is deleted once the copy succeeds, so a copy that
+    failed, or whose process died first, is noticed by every other process (G1, G2).
+    """
+    store = get_store()
+    if not store.mirrors:
+        return
+    pending = PendingMirrorWrite.objects.create()
+
+    def copy() -> None:
+        if write(store):
+            try:
+                PendingMirrorWrite.objects.filter(pk=pending.pk).delete()
+            except DatabaseError:  # the row stays; the audit forces a rebuild: safe
+                logger.warning("Could not clear a pending mirror write.")
+
+    transaction.on_commit(copy)
 
 
 def _record(level: str, reason: str, user_id: Any, device_id: Any, actor: Any) -> None:

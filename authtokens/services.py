@@ -120,25 +120,27 @@ def refresh(token: object) -> IssuedTokens:
         if row is None or str(row.device_id) != claims["did"]:
             raise TokenRevoked()
         now = tokens.now()
-        failure = _refresh_failure(row, now)
-        if failure is None:
+        user = row.device.user
+        password_changed = not constant_time_compare(row.password_digest, password_digest(user))
+        failure = None if password_changed else _refresh_failure(row, now)
+        if failure is None and not password_changed:
             rotate = app_settings.ROTATE_REFRESH_TOKENS
             issued, successor = mint(row.device, claims["gen"], now, with_refresh=rotate)
             if successor is not None and row.rotated_at is None:
                 row.rotated_at, row.replaced_by = now, successor
                 row.save(update_fields=["rotated_at", "replaced_by"])
+    if password_changed:
+        # Changed where no signal saw it (QuerySet.update): end every token. Outside the
+        # block above, so that this user-level lock is never taken after the device's.
+        revoke_user(user, reason=Reason.PASSWORD_CHANGE)
+        raise TokenRevoked()
     if failure is not None:  # raised after the block, so that the revocation commits
         raise failure
     return issued
 
 
 def _refresh_failure(row: RefreshToken, now: datetime) -> TokenRevoked | None:
-    """Revoke what a bad refresh reveals and return the error to raise, or None if it is good."""
-    user = row.device.user
-    if not constant_time_compare(row.password_digest, password_digest(user)):
-        # The password changed where no signal saw it (QuerySet.update): end every token.
-        revoke_user(user, reason=Reason.PASSWORD_CHANGE)
-        return TokenRevoked()
+    """Revoke what a replayed refresh token reveals and return the error, or None if good."""
     if row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE:
         revoke_device(row.device, reason=Reason.REUSE_DETECTED)
         return RefreshTokenReused()

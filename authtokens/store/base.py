@@ -23,18 +23,21 @@ class RevocationStore(ABC):
     call the hooks on commit so that a faster store can mirror what was written.
     """
 
+    #: Whether the ``*_revoked`` hooks copy anything (the database store is the truth itself).
+    mirrors = False
+
     @abstractmethod
     def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
         """Return the revocation state of a token, or raise ``StoreUnavailable``."""
 
-    def token_revoked(self, jti: str, expires_at: datetime | None) -> None:
-        """Mirror a revoked ``jti`` until ``expires_at`` (None: forever)."""
-        return None  # the database store has nothing to mirror
+    def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
+        """Mirror a revoked ``jti`` until ``expires_at`` (None: forever); False if it failed."""
+        return True  # the database store has nothing to mirror
 
-    def device_revoked(self, device_id: str, expires_at: datetime | None) -> None:
+    def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
         """Mirror a revoked device until its last token expires (None: forever)."""
-        return None  # the database store has nothing to mirror
+        return True
 
-    def user_revoked(self, user_id: str, generation: int) -> None:
+    def user_revoked(self, user_id: str, generation: int) -> bool:
         """Mirror a user's new token generation."""
-        return None  # the database store has nothing to mirror
+        return True

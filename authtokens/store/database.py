@@ -6,10 +6,11 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db import DatabaseError
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
 
 from ..exceptions import StoreUnavailable
-from ..models import Device, RevokedAccessToken, UserTokenState
+from ..models import DeletedDevice, Device, RevokedAccessToken, UserTokenState
 from .base import RevocationState, RevocationStore
 
 
@@ -52,6 +53,11 @@ class DatabaseStore(RevocationStore):
             yield ("token", jti, expires_at)
         devices = Device.objects.revoked_live().values_list("pk", "expires_at")
         for device_id, expires_at in devices.iterator(chunk_size=5000):
+            yield ("device", str(device_id), expires_at)
+        deleted = DeletedDevice.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        ).values_list("device_id", "expires_at")
+        for device_id, expires_at in deleted.iterator(chunk_size=5000):
             yield ("device", str(device_id), expires_at)
         users = UserTokenState.objects.filter(generation__gt=0).values_list("user_id", "generation")
         for user_id, generation in users.iterator(chunk_size=5000):

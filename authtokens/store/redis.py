@@ -2,24 +2,31 @@
 
 Redis mirrors every live revocation, so a missing key means "not revoked". A ``warm`` marker
 read in the same MGET tells a cold Redis (flushed, restarted, failed over) from an absent key:
-when it is missing the database answers and the mirror is rebuilt (G2). When Redis fails, the
-database answers too, and Redis is left alone for ``REDIS_RETRY_INTERVAL`` (G3).
+when it is missing the database answers and the mirror is rebuilt in the background (G2).
+When Redis fails, the database answers too, and Redis is left alone for
+``REDIS_RETRY_INTERVAL`` (G3). Every ``REDIS_AUDIT_INTERVAL``, each process also checks that
+the mirror can still be trusted: that Redis is the instance the marker was written on (not a
+restart from a snapshot or a lagging replica), and that no revocation's copy failed in any
+process (the ``PendingMirrorWrite`` outbox). If not, it drops the marker.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from ..conf import app_settings
+from ..models import PendingMirrorWrite
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
 
@@ -28,6 +35,8 @@ T = TypeVar("T")
 
 REBUILD_LOCK_SECONDS = 300
 BATCH = 1000
+# A pending write younger than this may simply not have reached its on_commit yet.
+PENDING_GRACE = timedelta(seconds=2)
 
 # Generations only move forward, whatever order two mirror writes or a rebuild land in.
 SET_MAX = """
@@ -38,11 +47,15 @@ return 1
 # Mark the mirror warm only if our rebuild lock survived: a flush mid-rebuild drops the lock.
 FINISH_REBUILD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[2], '1')
+  redis.call('SET', KEYS[2], ARGV[2])
   redis.call('DEL', KEYS[1])
   return 1
 end
 return 0
+"""
+RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
 """
 
 
@@ -53,13 +66,16 @@ class RedisUnavailable(Exception):
 class RedisStore(RevocationStore):
     """Mirror revocations in Redis; fall back to the database whenever Redis cannot answer."""
 
+    mirrors = True
+
     def __init__(self) -> None:
         self.database = DatabaseStore()
         self._retry_at = 0.0  # monotonic time before which Redis is not tried
         self._down = False
-        self._stale = False  # a mirror write failed: Redis may be missing a revocation
+        self._stale = False  # this process failed to copy a revocation
+        self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
+        self._rebuilding = threading.Lock()
 
-    # -- keys ---------------------------------------------------------------------------
     def key(self, kind: str, ident: str = "") -> str:
         return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
 
@@ -70,14 +86,15 @@ class RedisStore(RevocationStore):
     # -- the hot path -------------------------------------------------------------------
     def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
         keys = [self.key("t", jti), self.key("d", device_id), self.key("u", user_id)]
+        if time.monotonic() >= self._audit_at:
+            self.audit()
         try:
             token, device, generation, warm = self._run(lambda c: c.mget([*keys, self.warm_key]))
         except RedisUnavailable:
             return self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
         if warm is None:
-            state = self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
-            self.rebuild()
-            return state
+            self.rebuild_in_background()
+            return self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
         return RevocationState(
             token_revoked=token is not None,
             device_revoked=device is not None,
@@ -85,48 +102,26 @@ class RedisStore(RevocationStore):
         )
 
     # -- mirroring ----------------------------------------------------------------------
-    def token_revoked(self, jti: str, expires_at: datetime | None) -> None:
-        self._mirror(lambda c: self._write(c, "t", jti, expires_at))
+    def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
+        return self._mirror(lambda c: self._write(c, "t", jti, expires_at))
 
-    def device_revoked(self, device_id: str, expires_at: datetime | None) -> None:
-        self._mirror(lambda c: self._write(c, "d", device_id, expires_at))
+    def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
+        return self._mirror(lambda c: self._write(c, "d", device_id, expires_at))
 
-    def user_revoked(self, user_id: str, generation: int) -> None:
-        self._mirror(lambda c: self._write_generation(c, user_id, generation))
+    def user_revoked(self, user_id: str, generation: int) -> bool:
+        return self._mirror(lambda c: self._write_generation(c, user_id, generation))
 
-    def rebuild(self) -> int | None:
-        """Copy every live revocation from the database; return how many, or None if another
-        process holds the rebuild or Redis failed."""
-        nonce = secrets.token_hex(16)
-        lock = self.key("rebuild")
+    def _mirror(self, write: Callable[[Any], None]) -> bool:
         try:
-            if not self._run(lambda c: c.set(lock, nonce, nx=True, ex=REBUILD_LOCK_SECONDS)):
-                return None
-            count = self._run(self._copy_live_revocations)
-            done = self._run(
-                lambda c: c.register_script(FINISH_REBUILD)(
-                    keys=[lock, self.warm_key], args=[nonce]
-                )
-            )
+            self._run(write)
+            return True
         except RedisUnavailable:
-            return None
-        if done:
-            logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
-        return count if done else None
-
-    def _copy_live_revocations(self, client: Any) -> int:
-        pipe = client.pipeline(transaction=False)
-        count = 0
-        for kind, ident, value in self.database.live_revocations():
-            if kind == "user":
-                self._write_generation(pipe, ident, value)  # type: ignore[arg-type]
-            else:
-                self._write(pipe, "t" if kind == "token" else "d", ident, value)  # type: ignore[arg-type]
-            count += 1
-            if count % BATCH == 0:
-                pipe.execute()
-        pipe.execute()
-        return count
+            # The database holds the revocation and its outbox row. Stop every process from
+            # trusting a mirror that lacks it: now if Redis answers at all, else as soon as
+            # this process reaches it again, else at the next audit of any process.
+            self._stale = True
+            self._invalidate()
+            return False
 
     def _write(self, client: Any, kind: str, ident: str, expires_at: datetime | None) -> None:
         if expires_at is None:
@@ -141,13 +136,102 @@ class RedisStore(RevocationStore):
     def _write_generation(self, client: Any, user_id: str, generation: int) -> None:
         client.register_script(SET_MAX)(keys=[self.key("u", user_id)], args=[generation])
 
-    def _mirror(self, write: Callable[[Any], None]) -> None:
+    # -- trusting the mirror ------------------------------------------------------------
+    def audit(self) -> None:
+        """Drop the warm marker if this Redis is not the one it was set on (a restart from a
+        snapshot, a failover) or if any process failed to copy a revocation."""
+        self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
         try:
-            self._run(write)
+            cutoff = timezone.now() - PENDING_GRACE
+            pending = list(
+                PendingMirrorWrite.objects.filter(created_at__lt=cutoff).values_list(
+                    "pk", flat=True
+                )[:1000]
+            )
+        except DatabaseError:
+            pending = []
+        try:
+            run_id, warm = self._run(lambda c: (c.info("server")["run_id"], c.get(self.warm_key)))
+            if warm is not None and (pending or warm.decode() != run_id):
+                logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
+                self._run(lambda c: c.delete(self.warm_key))
         except RedisUnavailable:
-            # The database holds the revocation; drop the warm marker once Redis is back so
-            # that a Redis which kept its old data is rebuilt rather than trusted.
-            self._stale = True
+            return
+        if pending:  # the rebuild that follows copies them from the database
+            PendingMirrorWrite.objects.filter(pk__in=pending).delete()
+
+    def _invalidate(self) -> None:
+        try:  # straight away, whatever the retry interval says: one try
+            get_redis_connection(app_settings.REDIS_CACHE_ALIAS).delete(self.warm_key)
+        except RedisError:
+            pass
+
+    # -- rebuilding ---------------------------------------------------------------------
+    def rebuild_in_background(self) -> None:
+        """Start one rebuild thread in this process, unless one is already running."""
+        if self._rebuilding.locked():
+            return
+        threading.Thread(
+            target=self._rebuild_thread, name="authtokens-rebuild", daemon=True
+        ).start()
+
+    def _rebuild_thread(self) -> None:
+        try:
+            self.rebuild()
+        finally:
+            connection.close()  # the thread's own database connection
+
+    def rebuild(self) -> int | None:
+        """Copy every live revocation from the database; return how many, or None if another
+        process holds the rebuild, or Redis or the database failed."""
+        if not self._rebuilding.acquire(blocking=False):
+            return None
+        try:
+            return self._rebuild()
+        finally:
+            self._rebuilding.release()
+
+    def _rebuild(self) -> int | None:
+        nonce, lock = secrets.token_hex(16), self.key("rebuild")
+        try:
+            if not self._run(lambda c: c.set(lock, nonce, nx=True, ex=REBUILD_LOCK_SECONDS)):
+                return None
+            run_id = self._run(lambda c: c.info("server")["run_id"])
+            count = self._run(self._copy_live_revocations)
+            done = self._run(
+                lambda c: c.register_script(FINISH_REBUILD)(
+                    keys=[lock, self.warm_key], args=[nonce, run_id]
+                )
+            )
+        except (RedisUnavailable, DatabaseError) as error:
+            logger.error(
+                "Rebuilding the Redis revocation mirror failed (%s).", type(error).__name__
+            )
+            self._release(lock, nonce)
+            return None
+        if done:
+            logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
+        return count if done else None
+
+    def _release(self, lock: str, nonce: str) -> None:
+        try:
+            self._run(lambda c: c.register_script(RELEASE_LOCK)(keys=[lock], args=[nonce]))
+        except RedisUnavailable:
+            pass
+
+    def _copy_live_revocations(self, client: Any) -> int:
+        pipe = client.pipeline(transaction=False)
+        count = 0
+        for kind, ident, value in self.database.live_revocations():
+            if kind == "user":
+                self._write_generation(pipe, ident, value)  # type: ignore[arg-type]
+            else:
+                self._write(pipe, "t" if kind == "token" else "d", ident, value)  # type: ignore[arg-type]
+            count += 1
+            if count % BATCH == 0:
+                pipe.execute()
+        pipe.execute()
+        return count
 
     # -- failure handling ---------------------------------------------------------------
     def _run(self, operation: Callable[[Any], T]) -> T:

@@ -1,0 +1,105 @@
+"""Shared pieces: database URLs, Django setup in a worker process, statistics, Redis helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+DATABASE_URLS = {
+    "sqlite": "sqlite:////tmp/authtokens-bench.sqlite3",
+    "postgres": "postgres://postgres@127.0.0.1:5432/bench",
+}
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+# Scheme name -> path of its view (benchmarks/urls.py) and the store authtokens runs with.
+SCHEMES = {
+    "floor": "/b/floor/",
+    "drf-token": "/b/drf-token/",
+    "knox": "/b/knox/",
+    "simplejwt": "/b/simplejwt/",
+    "simplejwt-stateless": "/b/simplejwt-stateless/",
+    "authtokens-redis": "/b/authtokens/",
+    "authtokens-db": "/b/authtokens/",
+}
+LABELS = {
+    "floor": "no authentication (floor)",
+    "drf-token": "DRF TokenAuthentication",
+    "knox": "knox TokenAuthentication",
+    "simplejwt": "simplejwt JWTAuthentication (HS256)",
+    "simplejwt-stateless": "simplejwt JWTStatelessUserAuthentication",
+    "authtokens-redis": "authtokens + RedisStore",
+    "authtokens-db": "authtokens + DatabaseStore",
+}
+STORE_OF = {"authtokens-redis": "redis", "authtokens-db": "database"}
+
+
+def env_for(db: str, store: str = "redis") -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="benchmarks.settings",
+        BENCH_DATABASE_URL=DATABASE_URLS[db],
+        BENCH_STORE=store,
+        BENCH_REDIS_URL=REDIS_URL,
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def setup_django(db: str, store: str = "redis") -> None:
+    """In a worker process: configure and set up Django for ``db``."""
+    os.environ.update(env_for(db, store))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def run_worker(module: str, args: list[str], db: str, store: str = "redis") -> Any:
+    """Run ``python -m benchmarks.<module>`` for ``db``; it prints one JSON document last."""
+    proc = subprocess.run(
+        [PYTHON, "-m", f"benchmarks.{module}", *args],
+        cwd=ROOT,
+        env=env_for(db, store),
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def spread(values: list[float]) -> float:
+    """Half the range over the median, in percent: how much the rounds disagree."""
+    if len(values) < 2:
+        return 0.0
+    return 50.0 * (max(values) - min(values)) / statistics.median(values)
+
+
+def redis_client():  # type: ignore[no-untyped-def]
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def command_calls(client) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Per-command call counts of the whole server (INFO commandstats)."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+
+
+def command_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    delta.pop("info", None)  # our own measuring
+    return {k: v for k, v in delta.items() if v}

@@ -1,0 +1,50 @@
+"""Create the benchmark user and one credential per scheme; print {scheme: headers} as JSON.
+
+Run in a worker with benchmarks.settings configured (see common.run_worker).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+USERNAME = "bench"
+
+
+def credentials() -> dict[str, dict[str, str]]:
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken as KnoxToken
+    from rest_framework.authtoken.models import Token
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from authtokens import services
+
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(username=USERNAME)
+    if created:
+        user.set_password("bench-password-123")
+        user.save()
+    drf, _ = Token.objects.get_or_create(user=user)
+    _, knox = KnoxToken.objects.create(user=user)
+    simple = str(AccessToken.for_user(user))
+    ours = services.issue(user, client="web", device_name="bench").access
+    bearer = {"Authorization": f"Bearer {ours}"}
+    return {
+        "floor": {},
+        "drf-token": {"Authorization": f"Token {drf.key}"},
+        "knox": {"Authorization": f"Token {knox}"},
+        "simplejwt": {"Authorization": f"Bearer {simple}"},
+        "simplejwt-stateless": {"Authorization": f"Bearer {simple}"},
+        "authtokens-redis": bearer,
+        "authtokens-db": bearer,
+    }
+
+
+if __name__ == "__main__":
+    from benchmarks.common import setup_django  # noqa: F401  (env already set by the parent)
+
+    import django
+
+    django.setup()
+    json.dump(credentials(), sys.stdout)
+    print()

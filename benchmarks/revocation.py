@@ -1,0 +1,242 @@
+"""Revocation figures: logout-all cost by device count, Redis bytes per revoked token, and
+verification cost with an empty and a full denylist. Prints one JSON document.
+
+Works in Redis database 14 (BENCH_REDIS_URL) and FLUSHes only that database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import secrets
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+from .common import command_calls, command_delta, median, redis_client, setup_django
+
+
+def _count_client_commands():  # type: ignore[no-untyped-def]
+    """Count commands sent by this process (round trips), beside the server's commandstats."""
+    import redis
+
+    counter = {"n": 0}
+    original = redis.Redis.execute_command
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        return original(self, *args, **kwargs)
+
+    redis.Redis.execute_command = counting  # type: ignore[method-assign]
+    return counter, lambda: setattr(redis.Redis, "execute_command", original)
+
+
+def logout_all(sizes: list[int], reps: int) -> list[dict[str, Any]]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from authtokens import services
+    from authtokens.models import Device
+
+    users = get_user_model()
+    client = redis_client()
+    rows = []
+    for size in sizes:
+        users.objects.filter(username=f"bench-devices-{size}").delete()
+        user = users.objects.create(username=f"bench-devices-{size}")
+        now = timezone.now()
+        expires = now + timedelta(hours=1)
+        Device.objects.bulk_create(
+            [
+                Device(user=user, name=f"d{i}", kind="web", audience="web", expires_at=expires)
+                for i in range(size)
+            ],
+            batch_size=2000,
+        )
+        services.logout_all(user)  # first one: UserTokenState row, Lua script cached
+        times, statements, server_calls, client_calls, detail = [], [], [], [], {}
+        for _ in range(reps):
+            Device.objects.filter(user=user).update(revoked_at=None, revoked_reason="")
+            gc.collect()
+            counter, restore = _count_client_commands()
+            before = command_calls(client)
+            counter["n"] = 0
+            with CaptureQueriesContext(connection) as queries:
+                start = time.perf_counter()
+                services.logout_all(user)
+                elapsed = time.perf_counter() - start
+            sent = counter["n"]
+            restore()
+            detail = command_delta(before, command_calls(client))
+            times.append(elapsed)
+            statements.append(len(queries.captured_queries))
+            server_calls.append(sum(detail.values()))
+            client_calls.append(sent)
+            sql = [q["sql"].split()[0] for q in queries.captured_queries]
+        revoked = Device.objects.filter(user=user, revoked_at__isnull=False).count()
+        rows.append(
+            {
+                "devices": size,
+                "seconds": median(times),
+                "sql_statements": max(statements),
+                "sql_kinds": sql,
+                "redis_round_trips": max(client_calls),
+                "redis_server_calls": max(server_calls),
+                "redis_commands": detail,
+                "devices_marked_revoked": revoked,
+            }
+        )
+    return rows
+
+
+def _fill(client: Any, keys: Any, ttl_ms: int, batch: int = 10000) -> int:
+    pipe = client.pipeline(transaction=False)
+    count = 0
+    for key in keys:
+        pipe.set(key, "1", px=ttl_ms)
+        count += 1
+        if count % batch == 0:
+            pipe.execute()
+    pipe.execute()
+    return count
+
+
+def _used_memory(client: Any) -> int:
+    time.sleep(0.2)  # let lazy frees and incremental rehashing settle
+    return int(client.info("memory")["used_memory"])
+
+
+def memory(n: int) -> dict[str, Any]:
+    """Bytes per revoked token: authtokens' key shape versus a whole-JWT key, both with a TTL."""
+    import jwt
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from authtokens import services, tokens
+    from authtokens.store.redis import RedisStore
+
+    client = redis_client()
+    store = RedisStore()
+    user = get_user_model().objects.get(username="bench")
+    access = services.issue(user, client="web", device_name="memory").access
+    claims = tokens.decode(access, token_type=tokens.ACCESS)
+    header = jwt.get_unverified_header(access)
+    ttl_ms = 15 * 60 * 1000
+
+    # The store's own mirror write, once: the key shape the fill below reproduces.
+    client.flushdb()
+    sample_jti = tokens.new_jti()
+    store.token_revoked(sample_jti, timezone.now() + timedelta(minutes=15))
+    sample_key = store.key("t", sample_jti)
+    written = client.keys("*")
+    assert written == [sample_key.encode()], written
+    assert client.get(sample_key) == b"1" and client.pttl(sample_key) > 0
+    ours_usage = client.memory_usage(sample_key)
+
+    client.flushdb()
+    base = _used_memory(client)
+    _fill(client, (store.key("t", tokens.new_jti()) for _ in range(n)), ttl_ms)
+    ours = (_used_memory(client) - base) / n
+
+    def naive_keys():  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield jwt.encode({**claims, "jti": tokens.new_jti()}, "x" * 32, headers=header)
+
+    client.flushdb()
+    base = _used_memory(client)
+    _fill(client, naive_keys(), ttl_ms)
+    naive = (_used_memory(client) - base) / n
+    naive_usage = client.memory_usage(client.randomkey())
+    client.flushdb()
+    return {
+        "n": n,
+        "key_example": sample_key,
+        "key_length": len(sample_key),
+        "jwt_length": len(access),
+        "ours_bytes_per_token": ours,
+        "naive_bytes_per_token": naive,
+        "ours_memory_usage_one_key": ours_usage,
+        "naive_memory_usage_one_key": naive_usage,
+        "redis_version": client.info("server")["redis_version"],
+    }
+
+
+def denylist(n: int, rounds: int, requests: int) -> dict[str, Any]:
+    """Per-request cost of authtokens + Redis with 0 and with ``n`` live revoked-token keys."""
+    from django.test import Client
+
+    from authtokens import tokens
+    from authtokens.store.redis import RedisStore
+    from benchmarks.fixtures import credentials
+    from benchmarks.inprocess import time_requests
+
+    client = redis_client()
+    store = RedisStore()
+    http = Client()
+    headers = credentials()["authtokens-redis"]
+    path = "/b/authtokens/"
+    mget: dict[str, list[float]] = {}
+
+    def measure(label: str) -> list[float]:
+        time_requests(http, path, headers, 100)  # warm: rebuilds the mirror after a flush
+        samples = [time_requests(http, path, headers, requests) for _ in range(rounds)]
+        keys = [store.key("t", tokens.new_jti()), store.key("d", "x"), store.key("u", "1")]
+        raw = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(requests):
+                client.mget([*keys, store.warm_key])
+            raw.append((time.perf_counter() - start) / requests)
+        mget[label] = raw
+        return samples
+
+    client.flushdb()
+    empty = measure("empty")
+    start = time.perf_counter()
+    _fill(client, (store.key("t", tokens.new_jti()) for _ in range(n)), 3600 * 1000)
+    fill_seconds = time.perf_counter() - start
+    dbsize = client.dbsize()
+    full = measure("full")
+    client.flushdb()
+    empty_again = measure("empty_again")
+    client.flushdb()
+    return {
+        "entries": n,
+        "dbsize_full": dbsize,
+        "fill_seconds": fill_seconds,
+        "empty": empty,
+        "full": full,
+        "empty_again": empty_again,
+        "mget": mget,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--devices", default="1,100,10000")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--memory-n", type=int, default=100_000)
+    parser.add_argument("--denylist-n", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--skip-redis", action="store_true", help="logout-all only")
+    args = parser.parse_args()
+    setup_django(args.db)
+    result: dict[str, Any] = {
+        "db": args.db,
+        "logout_all": logout_all([int(s) for s in args.devices.split(",")], args.reps),
+    }
+    if not args.skip_redis:
+        result["memory"] = memory(args.memory_n)
+        result["denylist"] = denylist(args.denylist_n, args.rounds, args.requests)
+    json.dump(result, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
