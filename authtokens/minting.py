@@ -21,6 +21,9 @@ from .models import Device, RefreshToken, UserTokenState
 from .signals import tokens_issued
 
 
+NEVER = Value(None, output_field=DateTimeField())  # an expiry of "never"
+
+
 @dataclass(frozen=True)
 class IssuedTokens:
     """What a sign-in, extend or refresh hands the client."""
@@ -62,12 +65,12 @@ def mint(
     # lock taken here makes a concurrent revocation read the expiry we are about to hand out.
     # The expiry only moves forward, computed in the database: our copy of the row may be old.
     later = Case(
-        When(expires_at__isnull=True, then=Value(None, output_field=DateTimeField())),
+        When(expires_at__isnull=True, then=NEVER),
         default=Greatest(F("expires_at"), Value(handed_out)),
     )
     updated = Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(
         last_used_at=now,
-        expires_at=Value(None, output_field=DateTimeField()) if handed_out is None else later,
+        expires_at=NEVER if handed_out is None else later,
     )
     if not updated:
         raise TokenRevoked()

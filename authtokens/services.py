@@ -123,7 +123,7 @@ def refresh(token: object) -> IssuedTokens:
         user = row.device.user
         password_changed = not constant_time_compare(row.password_digest, password_digest(user))
         failure = None if password_changed else _refresh_failure(row, now)
-        if failure is None and not password_changed:
+        if not password_changed and failure is None:
             rotate = app_settings.ROTATE_REFRESH_TOKENS
             issued, successor = mint(row.device, claims["gen"], now, with_refresh=rotate)
             if successor is not None and row.rotated_at is None:
