@@ -20,7 +20,6 @@ from .exceptions import TokenRevoked
 from .models import Device, RefreshToken, UserTokenState
 from .signals import tokens_issued
 
-
 NEVER = Value(None, output_field=DateTimeField())  # an expiry of "never"
 
 
