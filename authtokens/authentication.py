@@ -63,12 +63,18 @@ class JWTAuthentication(BaseAuthentication):
         return bearer_challenge()
 
 
+def user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """Verify ``token`` and return its (lazy) user and claims, or raise an ``AuthTokensError``."""
+    claims = services.authenticate(token)
+    try:
+        return LazyUser(claims["sub"]), claims
+    except ValidationError:  # a sub that is no primary key of this user model
+        raise InvalidClaim() from None
+
+
 def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
     """Verify ``token`` and return DRF's (user, auth) pair, or raise the HTTP error."""
     try:
-        claims = services.authenticate(token)
-        return LazyUser(claims["sub"]), claims
+        return user_and_claims(token)
     except AuthTokensError as error:
         raise to_api_exception(error) from None
-    except ValidationError:  # a sub that is no primary key of this user model
-        raise to_api_exception(InvalidClaim()) from None

@@ -17,25 +17,23 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
 from . import services, tokens
-from .authentication import LazyUser
+from .authentication import LazyUser, user_and_claims
 from .conf import app_settings
 from .errors import bearer_challenge, to_api_exception
 from .exceptions import AuthTokensError, TokenError
 from .services import IssuedTokens
 
 CACHE_ATTRIBUTE = "_authtokens_cookie_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class CookieSession:
-    """The outcome of checking a request's token cookie: claims, or the error that refused it."""
+    """The outcome of checking a request's token cookie: user and claims, or the error."""
 
+    user: LazyUser | None = None
     claims: dict[str, Any] | None = None
     error: AuthTokensError | None = None
-
-    @property
-    def user(self) -> LazyUser | None:
-        return LazyUser(self.claims["sub"]) if self.claims else None
 
 
 def cookie_name() -> str:
@@ -75,7 +73,8 @@ def cookie_session(request: HttpRequest) -> CookieSession | None:
         session = None
         if token:
             try:
-                session = CookieSession(claims=services.authenticate(token))
+                user, claims = user_and_claims(token)
+                session = CookieSession(user=user, claims=claims)
             except AuthTokensError as error:
                 session = CookieSession(error=error)
         request.__dict__[CACHE_ATTRIBUTE] = session
@@ -107,7 +106,9 @@ class TokenCookieMiddleware:
             return response  # no cookie, or the view set or cleared it itself
         if isinstance(session.error, TokenError):
             clear_token_cookie(response)
-        elif session.claims and _needs_renewal(session.claims):
+        # Only after a safe request: an unsafe one may just have revoked this very token, or
+        # moved the user to a new generation, and must not be undone by a renewal.
+        elif request.method in SAFE_METHODS and session.claims and _needs_renewal(session.claims):
             try:
                 set_token_cookie(response, services.extend(session.claims))
             except TokenError:  # the session reached its maximum: let the token run out

@@ -22,11 +22,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
+from .clients import client_ip, summarize
 from .cookies import clear_token_cookie, cookie_session, set_token_cookie
 from .exceptions import SessionExpired, TokenExpired, TokenRevoked
 from .models import Device, Reason
 from .throttling import AuthTokensThrottle
-from .useragents import summarize
 
 MESSAGES = {
     "expired": "Your session expired. Please sign in again.",
@@ -86,7 +86,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         throttle, scope = AuthTokensThrottle(), SimpleNamespace(throttle_scope="sign_in")
-        if not throttle.allow_request(request, scope):  # type: ignore[arg-type]  # duck-typed
+        if not throttle.allow_request(request, scope):  # a Django request, duck-typed
             form.add_error(None, "Too many attempts. Please wait a minute and try again.")
             status = 429
         elif form.is_valid():
@@ -94,7 +94,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 form.get_user(),
                 device_name=form.cleaned_data["device_name"],
                 user_agent=request.headers.get("user-agent", ""),
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request.META),
             )
             response = HttpResponseRedirect(_safe_next(request))
             set_token_cookie(response, issued)

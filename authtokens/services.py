@@ -35,7 +35,7 @@ from .minting import (
 )
 from .models import Device, Reason, RefreshToken
 from .revocation import check_not_revoked, revoke_device, revoke_token, revoke_user
-from .store import get_store
+from .store import RevocationState, get_store
 from .store.database import DatabaseStore
 
 
@@ -87,6 +87,9 @@ def extend(claims: dict[str, Any]) -> IssuedTokens:
     """
     if claims["aud"] != app_settings.WEB_AUDIENCE:
         raise NotExtendable()
+    # Again from the source of truth: a revocation may have landed since the caller checked
+    # (a concurrent request revoking this very token), and a new token would escape it.
+    check_not_revoked(claims, _database_state(claims))
     now = tokens.now()
     with transaction.atomic():
         device = Device.objects.filter(pk=claims["did"]).first()
@@ -106,10 +109,7 @@ def refresh(token: object) -> IssuedTokens:
     """
     claims = tokens.decode(token, token_type=tokens.REFRESH)
     # The source of truth, not the mirror: a refresh is rare, and writes rows anyway.
-    state = DatabaseStore().get_state(
-        user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
-    )
-    check_not_revoked(claims, state)
+    check_not_revoked(claims, _database_state(claims))
     with transaction.atomic():
         row = (
             RefreshToken.objects.select_for_update(of=("self", "device"))
@@ -137,6 +137,12 @@ def refresh(token: object) -> IssuedTokens:
     if failure is not None:  # raised after the block, so that the revocation commits
         raise failure
     return issued
+
+
+def _database_state(claims: dict[str, Any]) -> RevocationState:
+    return DatabaseStore().get_state(
+        user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
+    )
 
 
 def _refresh_failure(row: RefreshToken, now: datetime) -> TokenRevoked | None:

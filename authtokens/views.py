@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 
 from . import services
 from .authentication import JWTAuthentication
-from .cookies import CookieAuthentication
+from .clients import client_ip
+from .cookies import CookieAuthentication, clear_token_cookie, set_token_cookie
 from .errors import exception_handler
 from .exceptions import InvalidCredentials
 from .keys import get_key_ring
@@ -76,7 +77,7 @@ class TokenIssueView(PublicView):
             audience=data["audience"],
             device_name=data["device_name"],
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request.META),
         )
         return Response(token_body(issued), headers=NO_STORE)
 
@@ -95,16 +96,26 @@ class TokenRefreshView(PublicView):
         return Response(token_body(issued), headers=NO_STORE)
 
 
+def _by_cookie(request: Request) -> bool:
+    return isinstance(request.successful_authenticator, CookieAuthentication)
+
+
 class LogoutView(AuthTokensView):
     def post(self, request: Request) -> Response:
         services.logout(claims_of(request), actor=request.user)
-        return Response(status=204)
+        response = Response(status=204)
+        if _by_cookie(request):
+            clear_token_cookie(response)
+        return response
 
 
 class LogoutAllView(AuthTokensView):
     def post(self, request: Request) -> Response:
         services.logout_all(request.user)
-        return Response(status=204)
+        response = Response(status=204)
+        if _by_cookie(request):
+            clear_token_cookie(response)
+        return response
 
 
 class PasswordChangeView(AuthTokensView):
@@ -118,8 +129,14 @@ class PasswordChangeView(AuthTokensView):
             user, serializer.validated_data["new_password"], claims=claims_of(request)
         )
         if issued is None:
-            return Response(status=204)
-        return Response(token_body(issued), headers=NO_STORE)
+            response = Response(status=204)
+            if _by_cookie(request):
+                clear_token_cookie(response)
+            return response
+        response = Response(token_body(issued), headers=NO_STORE)
+        if _by_cookie(request):  # the browser keeps its session, under the new generation
+            set_token_cookie(response, issued)
+        return response
 
 
 class RevokeView(AuthTokensView):

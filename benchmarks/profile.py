@@ -82,74 +82,121 @@ def breakdown(n: int) -> dict[str, dict[str, float]]:
     return {k: {step: us * 1e6 for step, us in v.items()} for k, v in result.items()}
 
 
-def _walk(frame: Any, total: float, depth: int, max_depth: int, out: list[str]) -> None:
-    for child in sorted(frame.children, key=lambda f: -f.time):
-        share = 100 * child.time / total if total else 0
-        if share < 2:
-            continue
-        where = f"{child.file_path_short}:{child.line_no}" if child.file_path_short else ""
-        out.append(f"{'  ' * depth}{share:5.1f}%  {child.function}  {where}")
-        if depth < max_depth:
-            _walk(child, total, depth + 1, max_depth, out)
-
-
-def _find(frame: Any, function: str, path_part: str) -> list[Any]:
-    found = []
-    if frame.function == function and path_part in (frame.file_path or ""):
-        return [frame]
+def _merge(frame: Any, prefix: tuple, acc: dict[tuple, float], depth: int, max_depth: int) -> None:
+    """Sum the time of identical call paths (pyinstrument keeps one frame per call site)."""
     for child in frame.children:
-        found += _find(child, function, path_part)
-    return found
+        where = f"{child.file_path_short}:{child.line_no}" if child.file_path_short else ""
+        key = (*prefix, f"{child.function}  {where}")
+        acc[key] = acc.get(key, 0.0) + child.time
+        if depth < max_depth:
+            _merge(child, key, acc, depth + 1, max_depth)
 
 
-def hot_path(requests: int, store_name: str) -> dict[str, Any]:
-    """pyinstrument over ``requests`` GETs of the authtokens view: the authenticate subtree."""
+def hot_path(calls: int, store_name: str) -> dict[str, Any]:
+    """pyinstrument over ``calls`` of authtokens' DRF entry point (authenticate_token)."""
     from django.conf import settings
-    from django.test import Client, override_settings
+    from django.test import override_settings
     from pyinstrument import Profiler
 
+    from authtokens.authentication import authenticate_token
     from benchmarks.fixtures import credentials
     from benchmarks.settings import STORES
 
-    headers = credentials()["authtokens-redis"]
-    client = Client()
+    token = credentials()["authtokens-redis"]["Authorization"].split()[1]
     with override_settings(
         AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[store_name]}
     ):
-        for _ in range(50):
-            client.get("/b/authtokens/", headers=headers)
-        profiler = Profiler(interval=0.0001)
+        for _ in range(100):
+            authenticate_token(token)
+        profiler = Profiler(interval=0.0002)
         profiler.start()
-        for _ in range(requests):
-            client.get("/b/authtokens/", headers=headers)
+        start = time.perf_counter()
+        for _ in range(calls):
+            authenticate_token(token)
+        elapsed = time.perf_counter() - start
         profiler.stop()
     root = profiler.last_session.root_frame()
-    frames = _find(root, "authenticate", "authtokens/authentication.py")
-    auth_time = sum(f.time for f in frames)
+    acc: dict[tuple, float] = {}
+    _merge(root, (), acc, 0, 12)
+    top = [k for k in acc if k[-1].startswith("authenticate_token ")]
+    total = sum(acc[k] for k in top) or 1.0
     lines: list[str] = []
-    for f in frames:
-        _walk(f, auth_time, 0, 4, lines)
+
+    def render(key: tuple, depth: int) -> None:
+        share = 100 * acc[key] / total
+        if share < 3 or depth > 6:
+            return
+        lines.append(f"{'  ' * depth}{share:5.1f}%  {key[-1]}")
+        children = [k for k in acc if len(k) == len(key) + 1 and k[: len(key)] == key]
+        for child in sorted(children, key=lambda k: -acc[k]):
+            render(child, depth + 1)
+
+    for key in top:
+        render(key, 0)
     return {
         "store": store_name,
-        "requests": requests,
-        "request_total_s": root.time,
-        "authenticate_s": auth_time,
-        "authenticate_share": auth_time / root.time if root.time else 0,
+        "calls": calls,
+        "us_per_call_under_profiler": 1e6 * elapsed / calls,
         "tree": lines,
     }
+
+
+def split_costs(n: int) -> dict[str, float]:
+    """The store round trip itself versus what the Python around it costs (microseconds)."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import override_settings
+    from django.test.utils import CaptureQueriesContext
+    from django_redis import get_redis_connection
+
+    from authtokens import tokens
+    from authtokens.store import get_store
+    from benchmarks.fixtures import credentials
+    from benchmarks.settings import STORES
+
+    token = credentials()["authtokens-redis"]["Authorization"].split()[1]
+    claims = tokens.decode(token, token_type=tokens.ACCESS)
+    ids = {"user_id": claims["sub"], "device_id": claims["did"], "jti": claims["jti"]}
+    out: dict[str, float] = {}
+    with override_settings(
+        AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES["database"]}
+    ):
+        store = get_store()
+        with CaptureQueriesContext(connection) as captured:
+            store.get_state(**ids)
+        sql = captured.captured_queries[-1]["sql"]
+        cursor = connection.cursor()
+
+        def raw() -> None:
+            cursor.execute(sql)
+            cursor.fetchall()
+
+        out["database get_state"] = _per_call(lambda: store.get_state(**ids), n)
+        out["database: the same SQL through a raw cursor"] = _per_call(raw, n)
+    with override_settings(
+        AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES["redis"]}
+    ):
+        store = get_store()
+        client = get_redis_connection("default")
+        keys = [store.key("t", ids["jti"]), store.key("d", ids["device_id"]),
+                store.key("u", ids["user_id"]), store.warm_key]
+        out["redis get_state"] = _per_call(lambda: store.get_state(**ids), n)
+        out["redis: the same MGET on a raw client"] = _per_call(lambda: client.mget(keys), n)
+    return {k: v * 1e6 for k, v in out.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
     parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=3000)
     args = parser.parse_args()
     setup_django(args.db)
     result = {
         "db": args.db,
         "breakdown_us": breakdown(args.n),
-        "profiles": [hot_path(args.requests, "redis"), hot_path(args.requests, "database")],
+        "split_us": split_costs(args.n),
+        "profiles": [hot_path(args.calls, "redis"), hot_path(args.calls, "database")],
     }
     json.dump(result, sys.stdout)
     print()

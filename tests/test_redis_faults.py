@@ -9,49 +9,13 @@ import logging
 import os
 import signal
 import subprocess
-import time
 
 import pytest
-from django_redis import get_redis_connection
 
 from authtokens.store import get_store
-from tests.conftest import bearer
+from tests.conftest import bearer, signed_in_pair, status, wait_until_warm
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def faulty(own_redis, settings):
-    """Point the revocation store at our own Redis, warm and mirrored."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "revocations": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": own_redis["url"],
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
-        },
-    }
-    settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REDIS_CACHE_ALIAS": "revocations"}
-    assert get_store().rebuild() == 0
-    return {**own_redis, "client": get_redis_connection("revocations")}
-
-
-def signed_in_pair(api, user, sign_in):
-    revoked, valid = sign_in(user), sign_in(user)
-    assert api.post("/api/token/logout/", **bearer(revoked["access"])).status_code == 204
-    return revoked["access"], valid["access"]
-
-
-def status(api, token):
-    return api.get("/ping/", **bearer(token)).status_code
-
-
-def wait_until_warm(client, store, seconds=10):
-    """The rebuild runs in a background thread: wait for it, boundedly."""
-    deadline = time.monotonic() + seconds
-    while client.get(store.warm_key) is None:
-        assert time.monotonic() < deadline, "the mirror was not rebuilt"
-        time.sleep(0.05)
 
 
 def test_flushall_never_brings_a_revoked_token_back(api, user, sign_in, faulty):

@@ -1,8 +1,11 @@
-"""A readable summary of a User-Agent header, for people telling their devices apart."""
+"""What we record about a client: a readable User-Agent summary and a valid IP address."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from ua_parser import parse
 
@@ -17,3 +20,16 @@ def summarize(user_agent: str) -> str:
     name = f"{browser.family} {browser.major}" if browser.major else browser.family
     system = result.os.family if result and result.os else None
     return f"{name} on {system}" if system and system != "Other" else name
+
+
+def client_ip(meta: Mapping[str, Any]) -> str | None:
+    """Return ``REMOTE_ADDR`` if it is an IP address (a unix socket gives ""), else None.
+
+    Behind a proxy, have it set REMOTE_ADDR (or a middleware that trusts it do so): a
+    client-supplied X-Forwarded-For is never read here.
+    """
+    address = meta.get("REMOTE_ADDR") or ""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None

@@ -1,0 +1,144 @@
+"""Run every benchmark in one go and write benchmarks/results/ (see benchmarks/README.md).
+
+    python -m benchmarks            # the full run (under 10 minutes on 2 cores)
+    python -m benchmarks --quick    # a smoke test (under a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import e2e, prepare, report
+from .common import ROOT, redis_client, run_worker
+
+FULL = {
+    "dbs": "sqlite,postgres",
+    "rounds": 3,
+    "duration": 5,
+    "connections": 4,
+    "inproc_rounds": 7,
+    "inproc_requests": 400,
+    "refresh_rounds": 5,
+    "refreshes": 100,
+    "devices": "1,100,10000",
+    "reps": 3,
+    "memory_n": 100_000,
+    "denylist_n": 1_000_000,
+    "denylist_rounds": 5,
+    "denylist_requests": 400,
+    "profile_n": 1000,
+    "profile_calls": 1500,
+}
+QUICK = {
+    **FULL,
+    "rounds": 1,
+    "duration": 1,
+    "inproc_rounds": 2,
+    "inproc_requests": 50,
+    "refresh_rounds": 2,
+    "refreshes": 10,
+    "devices": "1,100,1000",
+    "reps": 1,
+    "memory_n": 5000,
+    "denylist_n": 20000,
+    "denylist_rounds": 2,
+    "denylist_requests": 50,
+    "profile_n": 100,
+    "profile_calls": 200,
+}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"),
+                        help="directory of results.md, results.png, results.json")
+    parser.add_argument("--dbs", help="comma-separated: sqlite,postgres")
+    parser.add_argument("--rounds", type=int, help="end-to-end rounds (every scheme per round)")
+    parser.add_argument("--duration", type=int, help="seconds of each wrk run")
+    parser.add_argument("--connections", type=int, help="wrk connections")
+    parser.add_argument("--inproc-rounds", type=int)
+    parser.add_argument("--inproc-requests", type=int, help="requests per scheme per round")
+    parser.add_argument("--refresh-rounds", type=int)
+    parser.add_argument("--refreshes", type=int, help="refreshes per library per round")
+    parser.add_argument("--devices", help="logout-all sizes, comma-separated")
+    parser.add_argument("--reps", type=int, help="logout-all repetitions per size")
+    parser.add_argument("--memory-n", type=int, help="revocations for the Redis memory figure")
+    parser.add_argument("--denylist-n", type=int, help="live denylist entries")
+    parser.add_argument("--denylist-rounds", type=int)
+    parser.add_argument("--denylist-requests", type=int)
+    parser.add_argument("--profile-n", type=int)
+    parser.add_argument("--profile-calls", type=int)
+    parser.add_argument("--skip-e2e", action="store_true", help="in-process figures only")
+    args = parser.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def preflight(args: argparse.Namespace) -> None:
+    if not args.skip_e2e and shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk (or pass --skip-e2e)")
+    redis_client().ping()
+
+
+def log(message: str, started: float) -> None:
+    print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.monotonic()
+    preflight(args)
+    dbs = [db for db in args.dbs.split(",") if db]
+    redis_client().flushdb()  # database 14 only: the benchmark's own
+    results: dict = {"config": vars(args), "e2e": {}, "inprocess": {}, "revocation": {}}
+    for db in dbs:
+        log(f"{db}: fresh database, migrations", started)
+        prepare.recreate(db)
+        creds = run_worker("fixtures", [], db)
+        if not args.skip_e2e:
+            log(f"{db}: end to end, {args.rounds} rounds x 7 schemes x {args.duration}s", started)
+            results["e2e"][db] = e2e.run(db, creds, args.rounds, args.duration, args.connections)
+        log(f"{db}: in process", started)
+        results["inprocess"][db] = run_worker(
+            "inprocess",
+            ["--db", db, "--rounds", str(args.inproc_rounds),
+             "--requests", str(args.inproc_requests),
+             "--refresh-rounds", str(args.refresh_rounds), "--refreshes", str(args.refreshes)],
+            db,
+        )
+    for i, db in enumerate(reversed(dbs)):  # the Redis-only figures once, on the last database
+        log(f"{db}: revocation figures", started)
+        extra = [] if i == 0 else ["--skip-redis"]
+        results["revocation"][db] = run_worker(
+            "revocation",
+            ["--db", db, "--devices", args.devices, "--reps", str(args.reps),
+             "--memory-n", str(args.memory_n), "--denylist-n", str(args.denylist_n),
+             "--rounds", str(args.denylist_rounds), "--requests", str(args.denylist_requests),
+             *extra],
+            db,
+        )
+    log(f"{dbs[-1]}: profile of the hot path", started)
+    results["profile"] = run_worker(
+        "profile", ["--db", dbs[-1], "--n", str(args.profile_n),
+                    "--calls", str(args.profile_calls)], dbs[-1])
+    redis_client().flushdb()
+    results["wall_seconds"] = time.monotonic() - started
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    report.write(results, out)
+    log(f"wrote {out / 'results.md'} and {out / 'results.png'}", started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
