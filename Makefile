@@ -21,8 +21,7 @@ run: $(STAMP)
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The whole suite, on PostgreSQL and real Redis (see tests/settings.py for the URLs).
-test: $(STAMP)
-	$(BIN)/python -m ruff check authtokens project tests
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Retake the README's screenshots (browser tests, Debian's chromium).
@@ -31,6 +30,8 @@ screenshots: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check authtokens project tests
+	$(BIN)/python -m ruff format --check authtokens project tests
+	$(BIN)/python -m mypy
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
