@@ -1,5 +1,7 @@
 """App configuration: connects receivers and registers system checks."""
 
+import importlib.util
+
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -13,6 +15,9 @@ class AuthTokensConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  registers the checks
+
+        if importlib.util.find_spec("drf_spectacular"):
+            from . import openapi  # noqa: F401  registers the security schemes
         from .keys import clear_key_ring_cache
         from .models import Device
         from .receivers import (

@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
     "REDIS_KEY_PREFIX": "authtokens:v1:",
+    # Resource servers allowed to introspect tokens (RFC 7662): {client_id: secret}.
+    "INTROSPECTION_CLIENTS": {},
     # Per client IP, through DRF throttling on the default cache; None disables a limit.
     "THROTTLE_RATES": {"sign_in": "10/min", "refresh": "30/min"},
     # How often each process checks that the Redis mirror can still be trusted.

@@ -199,18 +199,66 @@ def revoke(token: object, *, user: Any, token_type_hint: str | None = None) -> N
     refresh token revokes its device, and with it the access tokens issued to that device
     (section 2.1).
     """
+    decoded = _decode_either(token, token_type_hint)
+    if decoded is None:
+        return
+    token_type, claims = decoded
+    if claims["sub"] != str(user.pk):
+        raise NotTokenOwner()
+    if token_type == tokens.ACCESS:
+        revoke_token(claims, reason=Reason.TOKEN, actor=user)
+    else:
+        revoke_device(claims["did"], reason=Reason.TOKEN, actor=user)
+
+
+def introspect(token: object, *, token_type_hint: str | None = None) -> dict[str, Any] | None:
+    """Return the claims and type of an active token, or None (RFC 7662 section 2.2).
+
+    Active means valid by every rule and at every revocation level, as for authentication;
+    a refresh token must also be the current one of its rotation.
+    """
+    decoded = _decode_either(token, token_type_hint)
+    if decoded is None:
+        return None
+    token_type, claims = decoded
+    try:
+        if token_type == tokens.ACCESS:
+            check_not_revoked(
+                claims,
+                get_store().get_state(
+                    user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
+                ),
+            )
+        elif not _is_current_refresh_token(claims):
+            return None
+    except TokenError:
+        return None
+    return {
+        **claims,
+        "token_type": "access_token" if token_type == tokens.ACCESS else "refresh_token",
+    }
+
+
+def _is_current_refresh_token(claims: dict[str, Any]) -> bool:
+    check_not_revoked(claims, _database_state(claims))
+    row = (
+        RefreshToken.objects.select_related("device__user")
+        .filter(digest=refresh_digest(claims["jti"]), rotated_at__isnull=True)
+        .first()
+    )
+    return row is not None and constant_time_compare(
+        row.password_digest, password_digest(row.device.user)
+    )
+
+
+def _decode_either(token: object, hint: str | None) -> tuple[str, dict[str, Any]] | None:
+    """Decode ``token`` as an access or a refresh token, the hinted type first."""
     order = [tokens.REFRESH, tokens.ACCESS]
-    if token_type_hint != "refresh_token":
+    if hint != "refresh_token":
         order.reverse()
     for token_type in order:
         try:
-            claims = tokens.decode(token, token_type=token_type)
+            return token_type, tokens.decode(token, token_type=token_type)
         except TokenError:
             continue
-        if claims["sub"] != str(user.pk):
-            raise NotTokenOwner()
-        if token_type == tokens.ACCESS:
-            revoke_token(claims, reason=Reason.TOKEN, actor=user)
-        else:
-            revoke_device(claims["did"], reason=Reason.TOKEN, actor=user)
-        return
+    return None

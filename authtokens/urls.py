@@ -5,6 +5,7 @@
 from django.urls import path
 
 from . import pages, views
+from .introspection import IntrospectView
 
 app_name = "authtokens"
 
@@ -24,6 +25,7 @@ api_urlpatterns = [
     path("api/token/logout/", views.LogoutView.as_view(), name="logout"),
     path("api/token/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("api/token/revoke/", views.RevokeView.as_view(), name="revoke"),
+    path("api/token/introspect/", IntrospectView.as_view(), name="introspect"),
     path("api/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("api/devices/", views.DeviceListView.as_view(), name="device-list"),
     path("api/devices/<uuid:device_id>/", views.DeviceDetailView.as_view(), name="device-detail"),

@@ -19,6 +19,7 @@ from .errors import exception_handler
 from .exceptions import InvalidCredentials
 from .keys import get_key_ring
 from .models import Device, Reason
+from .openapi import MeSerializer, TokenResponseSerializer, errors, extend_schema
 from .serializers import (
     DeviceSerializer,
     PasswordChangeSerializer,
@@ -66,6 +67,10 @@ class TokenIssueView(PublicView):
     throttle_classes = [AuthTokensThrottle]
     throttle_scope = "sign_in"
 
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer, **errors(400, 401, 429)},
+    )
     def post(self, request: Request) -> Response:
         data = _validated(TokenRequestSerializer, request)
         user = authenticate(request._request, username=data["username"], password=data["password"])
@@ -83,6 +88,7 @@ class TokenIssueView(PublicView):
 
 
 class TokenExtendView(AuthTokensView):
+    @extend_schema(request=None, responses={200: TokenResponseSerializer, **errors(400, 401, 403)})
     def post(self, request: Request) -> Response:
         return Response(token_body(services.extend(claims_of(request))), headers=NO_STORE)
 
@@ -91,6 +97,10 @@ class TokenRefreshView(PublicView):
     throttle_classes = [AuthTokensThrottle]
     throttle_scope = "refresh"
 
+    @extend_schema(
+        request=RefreshRequestSerializer,
+        responses={200: TokenResponseSerializer, **errors(400, 401, 429)},
+    )
     def post(self, request: Request) -> Response:
         issued = services.refresh(_validated(RefreshRequestSerializer, request)["refresh"])
         return Response(token_body(issued), headers=NO_STORE)
@@ -101,6 +111,7 @@ def _by_cookie(request: Request) -> bool:
 
 
 class LogoutView(AuthTokensView):
+    @extend_schema(request=None, responses={204: None, **errors(401, 403)})
     def post(self, request: Request) -> Response:
         services.logout(claims_of(request), actor=request.user)
         response = Response(status=204)
@@ -110,6 +121,7 @@ class LogoutView(AuthTokensView):
 
 
 class LogoutAllView(AuthTokensView):
+    @extend_schema(request=None, responses={204: None, **errors(401, 403)})
     def post(self, request: Request) -> Response:
         services.logout_all(request.user)
         response = Response(status=204)
@@ -121,6 +133,10 @@ class LogoutAllView(AuthTokensView):
 class PasswordChangeView(AuthTokensView):
     """Change the caller's password: every other device is signed out at once (G4)."""
 
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenResponseSerializer, 204: None, **errors(400, 401, 403)},
+    )
     def post(self, request: Request) -> Response:
         user = request.user
         serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
@@ -142,6 +158,7 @@ class PasswordChangeView(AuthTokensView):
 class RevokeView(AuthTokensView):
     """RFC 7009 token revocation: 200 whether or not the token was valid."""
 
+    @extend_schema(request=RevokeRequestSerializer, responses={200: None, **errors(400, 401, 403)})
     def post(self, request: Request) -> Response:
         data = _validated(RevokeRequestSerializer, request)
         services.revoke(
@@ -151,6 +168,7 @@ class RevokeView(AuthTokensView):
 
 
 class DeviceListView(AuthTokensView):
+    @extend_schema(responses={200: DeviceSerializer(many=True), **errors(401)})
     def get(self, request: Request) -> Response:
         devices = Device.objects.filter(user_id=claims_of(request)["sub"]).active()
         context = {"current_device_id": claims_of(request)["did"]}
@@ -165,10 +183,12 @@ class DeviceDetailView(AuthTokensView):
             Device.objects.filter(user_id=claims_of(request)["sub"]).active(), pk=device_id
         )
 
+    @extend_schema(responses={200: DeviceSerializer, **errors(401, 404)})
     def get(self, request: Request, device_id: Any) -> Response:
         context = {"current_device_id": claims_of(request)["did"]}
         return Response(DeviceSerializer(self.get_object(request, device_id), context=context).data)
 
+    @extend_schema(responses={204: None, **errors(401, 403, 404)})
     def delete(self, request: Request, device_id: Any) -> Response:
         device = self.get_object(request, device_id)
         services.revoke_device(device, reason=Reason.USER, actor=request.user)
@@ -176,6 +196,7 @@ class DeviceDetailView(AuthTokensView):
 
 
 class MeView(AuthTokensView):
+    @extend_schema(responses={200: MeSerializer, **errors(401)})
     def get(self, request: Request) -> Response:
         device = Device.objects.filter(pk=claims_of(request)["did"]).values("id", "name").first()
         user = request.user
@@ -191,5 +212,8 @@ class MeView(AuthTokensView):
 class JWKSView(PublicView):
     """The public keys of asymmetric signing keys (RFC 7517 section 5); empty for HMAC."""
 
+    @extend_schema(
+        responses={200: {"type": "object", "description": "A JWK Set (RFC 7517 section 5)."}}
+    )
     def get(self, request: Request) -> Response:
         return Response(get_key_ring().public_jwks(), headers={"Cache-Control": "max-age=300"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -21,6 +22,7 @@ FULL = {
     "rounds": 3,
     "duration": 5,
     "connections": 4,
+    "warmup": 1,
     "inproc_rounds": 7,
     "inproc_requests": 400,
     "refresh_rounds": 5,
@@ -38,6 +40,7 @@ QUICK = {
     **FULL,
     "rounds": 1,
     "duration": 1,
+    "warmup": 0,
     "inproc_rounds": 2,
     "inproc_requests": 50,
     "refresh_rounds": 2,
@@ -63,6 +66,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="end-to-end rounds (every scheme per round)")
     parser.add_argument("--duration", type=int, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, help="wrk connections")
+    parser.add_argument("--warmup", type=int, help="seconds of wrk warm-up per scheme (0: a few requests)")
     parser.add_argument("--inproc-rounds", type=int)
     parser.add_argument("--inproc-requests", type=int, help="requests per scheme per round")
     parser.add_argument("--refresh-rounds", type=int)
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     preflight(args)
     dbs = [db for db in args.dbs.split(",") if db]
+    load_before = os.getloadavg()
     redis_client().flushdb()  # database 14 only: the benchmark's own
     results: dict = {"config": vars(args), "e2e": {}, "inprocess": {}, "revocation": {}}
     for db in dbs:
@@ -106,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         creds = run_worker("fixtures", [], db)
         if not args.skip_e2e:
             log(f"{db}: end to end, {args.rounds} rounds x 7 schemes x {args.duration}s", started)
-            results["e2e"][db] = e2e.run(db, creds, args.rounds, args.duration, args.connections)
+            results["e2e"][db] = e2e.run(
+                db, creds, args.rounds, args.duration, args.connections, args.warmup
+            )
         log(f"{db}: in process", started)
         results["inprocess"][db] = run_worker(
             "inprocess",
@@ -132,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                     "--calls", str(args.profile_calls)], dbs[-1])
     redis_client().flushdb()
     results["wall_seconds"] = time.monotonic() - started
+    results["load"] = {"before": load_before, "after": os.getloadavg()}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))

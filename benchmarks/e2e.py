@@ -64,6 +64,13 @@ def stop_servers(servers: list[subprocess.Popen]) -> None:
             server.wait()
 
 
+def _touch(url: str, headers: dict[str, str], n: int) -> None:
+    for _ in range(n):
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
+
+
 def _seconds(text: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
     return float(number) * _UNITS[unit]
@@ -104,7 +111,10 @@ def run(
     servers = start_servers(db)
     try:
         for name in names:  # every worker imports, connects, and the Redis mirror warms up
-            wrk(urls[name], creds[name], warmup, connections)
+            if warmup > 0:
+                wrk(urls[name], creds[name], warmup, connections)
+            else:
+                _touch(urls[name], creds[name], 20)
         samples: dict[str, list[float]] = {name: [] for name in names}
         latency: dict[str, list[float]] = {name: [] for name in names}
         for r in range(rounds):

@@ -28,6 +28,7 @@ AUTHTOKENS = {
     "REVOCATION_STORE": "authtokens.store.redis.RedisStore",
     # As in production: Chromium accepts Secure and __Host- cookies from http://localhost.
     "COOKIE_SECURE": True,
+    "INTROSPECTION_CLIENTS": {"resource-server": "s3cret-for-tests"},
     # Tests sign in far more often than people do; test_throttling sets real limits.
     "THROTTLE_RATES": {"sign_in": "10000/min", "refresh": "10000/min"},
 }

@@ -1,0 +1,53 @@
+"""Smoke test of the benchmark harness: `--quick` runs end to end and writes its results.
+
+Needs what the benchmarks need: PostgreSQL, Redis (database 14), wrk and the extras of
+benchmarks/requirements.txt; skipped when any is missing. Takes under a minute. Do not run it
+while a full benchmark runs: both use the `bench` database, ports 8711-8712 and Redis DB 14.
+
+    .venv/bin/python -m pytest benchmarks/test_smoke.py
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _missing() -> str | None:
+    if shutil.which("wrk") is None:
+        return "wrk is not installed"
+    for module in ("rest_framework_simplejwt", "knox", "matplotlib", "pyinstrument"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install -r benchmarks/requirements.txt)"
+    try:
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/14", socket_timeout=1).ping()
+    except Exception as error:  # noqa: BLE001
+        return f"Redis is not reachable: {error}"
+    return None
+
+
+def test_quick_run_writes_results(tmp_path: Path) -> None:
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        timeout=180,
+    )
+    markdown = (tmp_path / "results.md").read_text()
+    assert "## Targets" in markdown
+    assert "authtokens + RedisStore" in markdown
+    assert "## Logout-all" in markdown
+    assert (tmp_path / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "results.json").stat().st_size > 0
