@@ -125,6 +125,28 @@ def _check_audiences() -> Iterable[Error]:
         yield Error("AUTHTOKENS WEB_AUDIENCE must not be a native audience.", id="authtokens.E004")
 
 
+PROCESS_LOCAL_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register("authtokens")
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Throttle counts live in the default cache: one per process is no limit with N workers."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if settings.DEBUG or backend not in PROCESS_LOCAL_CACHES:
+        return []
+    return [
+        Warning(
+            "The default cache is process-local, so sign-in and refresh rate limits are "
+            "counted per worker process, not across them.",
+            hint="Use a shared cache (django-redis) as the default cache.",
+            id="authtokens.W030",
+        )
+    ]
+
+
 @register("authtokens")
 def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     """With the Redis store: refuse fail-open options, require timeouts, warn on eviction."""

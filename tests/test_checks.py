@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 
-from authtokens.checks import check_redis, check_settings
+from authtokens.checks import check_redis, check_settings, check_shared_cache
 
 
 def ids(messages):
@@ -95,3 +95,11 @@ def test_insecure_cookies_without_debug_are_reported(with_authtokens, settings):
     assert ids(check_settings()) == []
     settings.DEBUG = False
     assert ids(check_settings()) == ["authtokens.W020"]
+
+
+def test_a_process_local_default_cache_is_reported_in_production(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.DEBUG = False
+    assert ids(check_shared_cache()) == ["authtokens.W030"]
+    settings.DEBUG = True
+    assert check_shared_cache() == []
