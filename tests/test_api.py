@@ -163,7 +163,7 @@ def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(api, user, 
         device = body["device"]["id"]
         assert api.delete(f"/api/devices/{device}/", **bearer(body["access"])).status_code == 204
         assert_refused(api.get("/api/me/", **bearer(body["access"])), "token_revoked")
-    assert redis.pttl(f"authtokens:v1:d:{device}") == -1  # a mirror entry that never expires
+    assert redis.pttl(f"{{authtokens}}:v1:d:{device}") == -1  # a mirror entry that never expires
 
 
 def test_logout_revokes_the_calling_device_only(api, user, sign_in, redis):
@@ -175,7 +175,7 @@ def test_logout_revokes_the_calling_device_only(api, user, sign_in, redis):
     # The phone's refresh token still works; the laptop's device is revoked in the database.
     assert api.post("/api/token/refresh/", {"refresh": phone["refresh"]}).status_code == 200
     assert Device.objects.get(pk=laptop["device"]["id"]).revoked_reason == "logout"
-    assert redis.exists(f"authtokens:v1:d:{laptop['device']['id']}")
+    assert redis.exists(f"{{authtokens}}:v1:d:{laptop['device']['id']}")
 
 
 def test_logout_all_revokes_every_device_and_refresh_token(api, user, sign_in):
@@ -202,7 +202,7 @@ def test_revoke_one_access_token_rfc7009(api, user, sign_in, redis):
     assert api.get("/api/me/", **bearer(second["access"])).status_code == 200
     jti = tokens.decode(first["access"], token_type=tokens.ACCESS)["jti"]
     assert RevokedAccessToken.objects.filter(jti=jti).exists()
-    ttl = redis.pttl(f"authtokens:v1:t:{jti}")
+    ttl = redis.pttl(f"{{authtokens}}:v1:t:{jti}")
     assert 15 * 60 * 1000 < ttl <= (15 * 60 + 10) * 1000  # exp - now + leeway
 
 
@@ -313,3 +313,29 @@ def test_every_rejection_reaches_the_client_with_its_code(api, user, sign_in, co
     for path in ("/api/me/", "/api/token/extend/"):
         method = api.get if path == "/api/me/" else api.post
         assert_refused(method(path, **bearer(token)), code)
+
+
+def test_signals_tell_other_apps_about_issues_and_revocations(api, user, sign_in):
+    from authtokens.signals import tokens_issued, tokens_revoked
+
+    issued, revoked = [], []
+
+    def on_issue(sender, **kwargs):
+        issued.append(kwargs)
+
+    def on_revoke(sender, **kwargs):
+        revoked.append(kwargs)
+
+    tokens_issued.connect(on_issue)
+    tokens_revoked.connect(on_revoke)
+    try:
+        body = sign_in(user)
+        api.post("/api/token/logout/", **bearer(body["access"]))
+    finally:
+        tokens_issued.disconnect(on_issue)
+        tokens_revoked.disconnect(on_revoke)
+    assert [str(kwargs["device"].pk) for kwargs in issued] == [body["device"]["id"]]
+    assert issued[0]["user_id"] == user.pk and issued[0]["tokens"].access == body["access"]
+    (event,) = revoked
+    assert event["level"] == "device" and event["reason"] == "logout"
+    assert str(event["device_id"]) == body["device"]["id"] and event["user_id"] == user.pk
