@@ -13,8 +13,12 @@ from rest_framework import serializers
 
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
-    from drf_spectacular.utils import OpenApiResponse, extend_schema
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+
+    DEVICE_ID: Any = OpenApiParameter("device_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 except ImportError:  # pragma: no cover - the schema is optional
+    DEVICE_ID = None
 
     def extend_schema(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:  # type: ignore[misc]
         return lambda view: view

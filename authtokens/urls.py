@@ -28,7 +28,7 @@ api_urlpatterns = [
     path("api/token/introspect/", IntrospectView.as_view(), name="introspect"),
     path("api/password/change/", views.PasswordChangeView.as_view(), name="password-change"),
     path("api/devices/", views.DeviceListView.as_view(), name="device-list"),
-    path("api/devices/<uuid:device_id>/", views.DeviceDetailView.as_view(), name="device-detail"),
+    path("api/devices/<str:device_id>/", views.DeviceDetailView.as_view(), name="device-detail"),
     path("api/me/", views.MeView.as_view(), name="me"),
     path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks"),
 ]

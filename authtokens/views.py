@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -19,7 +21,7 @@ from .errors import exception_handler
 from .exceptions import InvalidCredentials
 from .keys import get_key_ring
 from .models import Device, Reason
-from .openapi import MeSerializer, TokenResponseSerializer, errors, extend_schema
+from .openapi import DEVICE_ID, MeSerializer, TokenResponseSerializer, errors, extend_schema
 from .serializers import (
     DeviceSerializer,
     PasswordChangeSerializer,
@@ -178,17 +180,22 @@ class DeviceListView(AuthTokensView):
 class DeviceDetailView(AuthTokensView):
     """One of the caller's own devices; any other id is a 404, never a 403."""
 
-    def get_object(self, request: Request, device_id: Any) -> Device:
+    def get_object(self, request: Request, device_id: str) -> Device:
+        # Any string reaches us, so that a malformed id gets our JSON 404, not Django's page.
+        try:
+            pk = uuid.UUID(device_id)
+        except ValueError:
+            raise Http404() from None
         return get_object_or_404(
-            Device.objects.filter(user_id=claims_of(request)["sub"]).active(), pk=device_id
+            Device.objects.filter(user_id=claims_of(request)["sub"]).active(), pk=pk
         )
 
-    @extend_schema(responses={200: DeviceSerializer, **errors(401, 404)})
+    @extend_schema(parameters=[DEVICE_ID], responses={200: DeviceSerializer, **errors(401, 404)})
     def get(self, request: Request, device_id: Any) -> Response:
         context = {"current_device_id": claims_of(request)["did"]}
         return Response(DeviceSerializer(self.get_object(request, device_id), context=context).data)
 
-    @extend_schema(responses={204: None, **errors(401, 403, 404)})
+    @extend_schema(parameters=[DEVICE_ID], responses={204: None, **errors(401, 403, 404)})
     def delete(self, request: Request, device_id: Any) -> Response:
         device = self.get_object(request, device_id)
         services.revoke_device(device, reason=Reason.USER, actor=request.user)

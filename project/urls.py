@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("authtokens.urls")),
 ]
+
+handler404 = "project.errors.not_found"
+handler500 = "project.errors.server_error"

@@ -339,3 +339,9 @@ def test_signals_tell_other_apps_about_issues_and_revocations(api, user, sign_in
     (event,) = revoked
     assert event["level"] == "device" and event["reason"] == "logout"
     assert str(event["device_id"]) == body["device"]["id"] and event["user_id"] == user.pk
+
+
+def test_unknown_api_paths_answer_in_json(api, db):
+    response = api.get("/api/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}

@@ -21,3 +21,6 @@ urlpatterns = [
     path("ping/", PingView.as_view(), name="ping"),
     path("", include("project.urls")),
 ]
+
+handler404 = "project.errors.not_found"
+handler500 = "project.errors.server_error"
