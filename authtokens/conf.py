@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     # Lifetime of each refresh token from its issue; None: never expires.
     "REFRESH_TOKEN_LIFETIME": timedelta(days=90),
     "ROTATE_REFRESH_TOKENS": True,
+    # A refresh token unused for longer than this is refused and its device signed out
+    # (RFC 9700 section 4.14.2), even one that never expires; None: no idle limit.
+    "REFRESH_IDLE_LIMIT": None,
     # A rotated refresh token replayed within this window is not treated as theft.
     "REFRESH_REUSE_GRACE": timedelta(seconds=10),
     # The device that changes its own password stays signed in (every other device is not).

@@ -21,6 +21,7 @@ class Reason(models.TextChoices):
     REUSE_DETECTED = "reuse_detected", _("Refresh token reuse detected")
     KEY_ROTATION = "key_rotation", _("Signing key retired")
     USER_DEACTIVATED = "user_deactivated", _("User deactivated")
+    IDLE = "idle", _("Unused for too long")
 
 
 class DeviceQuerySet(models.QuerySet["Device"]):

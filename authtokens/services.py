@@ -146,7 +146,11 @@ def _database_state(claims: dict[str, Any]) -> RevocationState:
 
 
 def _refresh_failure(row: RefreshToken, now: datetime) -> TokenRevoked | None:
-    """Revoke what a replayed refresh token reveals and return the error, or None if good."""
+    """Revoke what a stale or replayed refresh token reveals and return the error, or None."""
+    idle_limit = app_settings.REFRESH_IDLE_LIMIT
+    if idle_limit is not None and now - row.device.last_used_at > idle_limit:
+        revoke_device(row.device, reason=Reason.IDLE)
+        return TokenRevoked()
     if row.rotated_at is not None and now - row.rotated_at > app_settings.REFRESH_REUSE_GRACE:
         revoke_device(row.device, reason=Reason.REUSE_DETECTED)
         return RefreshTokenReused()

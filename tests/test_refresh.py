@@ -156,3 +156,20 @@ def test_concurrent_replays_after_the_grace_window_all_fail_and_revoke(api, phon
     assert set(codes) <= {"refresh_token_reused", "token_revoked"}
     assert "refresh_token_reused" in codes
     assert Device.objects.get().revoked_reason == "reuse_detected"
+
+
+def test_an_idle_refresh_token_is_refused_even_if_it_never_expires(api, user, sign_in, settings):
+    settings.AUTHTOKENS = {
+        **settings.AUTHTOKENS,
+        "REFRESH_TOKEN_LIFETIME": None,
+        "REFRESH_IDLE_LIMIT": timedelta(days=30),
+    }
+    body = sign_in(user, client="native", audience="Android-App")
+    start = tokens.now()
+    with time_machine.travel(start + timedelta(days=29)):
+        body = refresh(api, body["refresh"]).json()  # in use: the clock restarts
+    with time_machine.travel(start + timedelta(days=58)):
+        assert refresh(api, body["refresh"]).status_code == 200
+    with time_machine.travel(start + timedelta(days=200)):
+        assert refresh(api, body["refresh"]).json()["code"] == "token_revoked"
+    assert Device.objects.get().revoked_reason == "idle"
