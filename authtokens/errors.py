@@ -6,9 +6,11 @@ every 401 carries an RFC 6750 section 3 ``WWW-Authenticate`` challenge.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework import status
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 
 from . import exceptions as domain
 
+logger = logging.getLogger("authtokens.errors")
 REALM = "api"
 RETRY_AFTER_SECONDS = 5
 
@@ -65,6 +68,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, OperationalError | InterfaceError):
+        # The database is away (a restart, a failover): say so and when to retry, not 500.
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        exc = to_api_exception(domain.StoreUnavailable())
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response

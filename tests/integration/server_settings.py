@@ -1,0 +1,28 @@
+"""Settings of the gunicorn that integration tests start: the test database, their Redis."""
+
+import os
+
+from tests.settings import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1"]
+DATABASES = {
+    "default": {
+        **DATABASES["default"],  # noqa: F405
+        "NAME": os.environ["AT_DB_NAME"],
+        "PORT": os.environ["AT_DB_PORT"],
+        "CONN_MAX_AGE": 0,
+    }
+}
+CACHES = {
+    "default": {
+        **CACHES["default"],  # noqa: F405
+        "LOCATION": os.environ["AT_REDIS_URL"],
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.3},
+    }
+}
+AUTHTOKENS = {
+    **AUTHTOKENS,  # noqa: F405
+    "REDIS_RETRY_INTERVAL": timedelta(seconds=1),  # noqa: F405
+    "REDIS_AUDIT_INTERVAL": timedelta(seconds=1),  # noqa: F405
+}
