@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from .keys import Key, get_key_ring
 ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
+PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
 MAX_NUMERIC_DATE = 2**53  # past any real date, and still exact in JSON (RFC 7519 section 2)
 
 
@@ -139,7 +141,9 @@ def _check_claims(claims: dict[str, Any], token_type: str) -> None:
         if name in claims and not _is_numeric_date(claims[name]):
             raise exc.InvalidClaim(f"The '{name}' claim must be a whole number of seconds.")
     for name, limit in (("sub", 255), ("jti", 64)):
-        if not isinstance(claims[name], str) or not 0 < len(claims[name]) <= limit:
+        # Printable ASCII only: they become database values and Redis keys (no NUL, no spaces).
+        value = claims[name]
+        if not isinstance(value, str) or not 0 < len(value) <= limit or not PRINTABLE(value):
             raise exc.InvalidClaim(f"The '{name}' claim is invalid.")
     if not _is_canonical_uuid(claims["did"]):
         raise exc.InvalidClaim("The 'did' claim is invalid.")
