@@ -2,43 +2,71 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from django.db import DatabaseError
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import DatabaseError, connections, router
+from django.db.models import Q
 from django.utils import timezone
 
 from ..exceptions import StoreUnavailable
 from ..models import DeletedDevice, Device, RevokedAccessToken, UserTokenState
 from .base import RevocationState, RevocationStore
 
+_USER_KEY = Device._meta.get_field("user").target_field
+_SQL_BY_VENDOR: dict[str, str] = {}
+
+
+def _state_sql(connection: Any) -> str:
+    """The one revocation query: device row, user generation and jti denylist together."""
+    sql = _SQL_BY_VENDOR.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+
+        def table(model: Any) -> str:
+            return quote(model._meta.db_table)
+
+        def column(model: Any, name: str) -> str:
+            return quote(model._meta.get_field(name).column)
+
+        user, state_user = column(Device, "user"), column(UserTokenState, "user")
+        # Identifiers come from model metadata, quoted; values are bound parameters.
+        sql = _SQL_BY_VENDOR[connection.vendor] = (
+            f"SELECT d.{user}, d.{column(Device, 'revoked_at')}, "  # noqa: S608
+            f"(SELECT s.{column(UserTokenState, 'generation')} FROM {table(UserTokenState)} s "
+            f"WHERE s.{state_user} = d.{user}), "
+            f"EXISTS(SELECT 1 FROM {table(RevokedAccessToken)} r "
+            f"WHERE r.{column(RevokedAccessToken, 'jti')} = %s) "
+            f"FROM {table(Device)} d WHERE d.{column(Device, 'id')} = %s"
+        )
+    return sql
+
 
 class DatabaseStore(RevocationStore):
-    """Check every level in a single SELECT; mirroring is a no-op, the rows are the truth."""
+    """Check every level in a single SELECT; mirroring is a no-op, the rows are the truth.
+
+    The SELECT is written once per database vendor, not built by the ORM on every request:
+    building and compiling the equivalent queryset cost three times the query itself.
+    """
 
     def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
-        generation = UserTokenState.objects.filter(user_id=OuterRef("user_id")).values(
-            "generation"
-        )[:1]
-        query = (
-            Device.objects.filter(pk=device_id)
-            .annotate(
-                generation=Subquery(generation),
-                token_revoked=Exists(RevokedAccessToken.objects.filter(jti=jti)),
-            )
-            .values_list("user_id", "revoked_at", "generation", "token_revoked")
-        )
+        alias = router.db_for_read(Device)
+        connection = connections[alias]
+        device_pk = Device._meta.pk.get_db_prep_value(uuid.UUID(device_id), connection)
         try:
-            row = query.first()
+            with connection.cursor() as cursor:
+                cursor.execute(_state_sql(connection), [jti, device_pk])
+                row = cursor.fetchone()
         except DatabaseError as error:
             raise StoreUnavailable() from error
         # A deleted device, or one of another user, leaves nothing to trust.
-        if row is None or str(row[0]) != user_id:
+        if row is None or str(_USER_KEY.to_python(row[0])) != user_id:
             return RevocationState(device_revoked=True)
         _, revoked_at, generation, token_revoked = row
         return RevocationState(
-            token_revoked=token_revoked,
+            token_revoked=bool(token_revoked),
             device_revoked=revoked_at is not None,
             user_generation=generation or 0,
         )
