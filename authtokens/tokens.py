@@ -7,6 +7,7 @@ one can never stand in for the other.
 from __future__ import annotations
 
 import binascii
+import functools
 import json
 import re
 import secrets
@@ -92,11 +93,19 @@ def _header(token: str) -> dict[str, Any]:
         raise exc.TokenTooLarge()
     if token.count(".") != 2:
         raise exc.MalformedToken()
+    return _parse_header(token.split(".", 1)[0])
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_header(segment: str) -> dict[str, Any]:
+    """Parse a header segment; cached, since every token of one key has the same header.
+
+    Only read, never changed, by its callers; a failure is raised, not cached.
+    """
     try:
-        segment = base64url_decode(token.split(".", 1)[0].encode("ascii"))
+        return _json_object(base64url_decode(segment.encode("ascii")))
     except (ValueError, binascii.Error):
         raise exc.MalformedToken() from None
-    return _json_object(segment)
 
 
 def _json_object(data: bytes) -> dict[str, Any]:
