@@ -74,9 +74,14 @@ def issue(
 def authenticate(token: object) -> dict[str, Any]:
     """Verify an access token at every level and return its claims, or raise ``TokenError``."""
     claims = tokens.decode(token, token_type=tokens.ACCESS)
+    _check_access(claims)
+    return claims
+
+
+def _check_access(claims: dict[str, Any]) -> None:
+    """Apply the one revocation rule to decoded access-token claims, through the store."""
     state = get_store().get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
     check_not_revoked(claims, state)
-    return claims
 
 
 def extend(claims: dict[str, Any]) -> IssuedTokens:
@@ -227,12 +232,7 @@ def introspect(token: object, *, token_type_hint: str | None = None) -> dict[str
     token_type, claims = decoded
     try:
         if token_type == tokens.ACCESS:
-            check_not_revoked(
-                claims,
-                get_store().get_state(
-                    user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
-                ),
-            )
+            _check_access(claims)
         elif not _is_current_refresh_token(claims):
             return None
     except TokenError:
