@@ -80,8 +80,7 @@ def authenticate(token: object) -> dict[str, Any]:
 
 def _check_access(claims: dict[str, Any]) -> None:
     """Apply the one revocation rule to decoded access-token claims, through the store."""
-    state = get_store().get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
-    check_not_revoked(claims, state)
+    check_not_revoked(claims, get_store().get_state(claims))
 
 
 def extend(claims: dict[str, Any]) -> IssuedTokens:
@@ -145,9 +144,7 @@ def refresh(token: object) -> IssuedTokens:
 
 
 def _database_state(claims: dict[str, Any]) -> RevocationState:
-    return DatabaseStore().get_state(
-        user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
-    )
+    return DatabaseStore().get_state(claims)
 
 
 def _refresh_failure(row: RefreshToken, now: datetime) -> TokenRevoked | None:

@@ -67,9 +67,7 @@ def test_a_copy_lost_in_one_process_is_noticed_by_every_other(
     other_process = RedisStore()
     claims = tokens.decode(victim["access"], token_type=tokens.ACCESS)
     with time_machine.travel(tokens.now() + timedelta(seconds=3)):  # past the outbox grace
-        state = other_process.get_state(
-            user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"]
-        )
+        state = other_process.get_state(claims)
     assert state.device_revoked
     assert not PendingMirrorWrite.objects.exists()
     wait_until_warm(faulty["client"], other_process)

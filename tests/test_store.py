@@ -32,7 +32,7 @@ def issued_claims(user, **kwargs):
 
 
 def state_of(store, claims):
-    return store.get_state(user_id=claims["sub"], device_id=claims["did"], jti=claims["jti"])
+    return store.get_state(claims)
 
 
 def assert_revoked(store, claims):
@@ -105,8 +105,9 @@ def test_redis_check_costs_one_round_trip_and_no_query(api, user, sign_in, redis
     after = redis.info("commandstats")
     assert response.status_code == 200 and response.json() == {"user_id": str(user.pk)}
     assert len(queries) == 0  # the user is loaded lazily, and nothing needed it
-    assert after["cmdstat_mget"]["calls"] - before.get("cmdstat_mget", {}).get("calls", 0) == 1
-    assert total_after - total_before == 2  # the MGET, and the first INFO itself
+    for command in ("cmdstat_mget", "cmdstat_hexists"):  # pipelined: one round trip
+        assert after[command]["calls"] - before.get(command, {}).get("calls", 0) == 1
+    assert total_after - total_before == 3  # MGET and HEXISTS, and the first INFO itself
 
 
 def test_database_check_costs_one_query(api, user, sign_in, settings):
@@ -149,3 +150,16 @@ def test_mass_revocation_is_constant_in_redis_writes_and_sql(api, sign_in, redis
     assert one_commands == many_commands
     # The request's own check (MGET), then one script round trip for the whole user.
     assert many_commands["cmdstat_mget"] == 1 and many_commands["cmdstat_evalsha"] == 1
+
+
+def test_revoked_tokens_share_small_hashes_that_expire_with_them(user, redis):
+    store = RedisStore()
+    web = issued_claims(user)
+    phone = issued_claims(user, client="native", audience="iPhone-App")  # never expires
+    for claims in (web, phone):
+        services.revoke_token(claims, reason=Reason.TOKEN)
+    web_bucket = store.token_bucket(web["jti"], web["exp"])
+    never_bucket = store.token_bucket(phone["jti"], None)
+    assert redis.hexists(web_bucket, web["jti"]) and redis.pttl(web_bucket) > 0
+    assert redis.hexists(never_bucket, phone["jti"]) and redis.pttl(never_bucket) == -1
+    assert redis.object("encoding", web_bucket) == b"listpack"  # the compact encoding

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +29,9 @@ class RevocationStore(ABC):
     mirrors = False
 
     @abstractmethod
-    def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
-        """Return the revocation state of a token, or raise ``StoreUnavailable``."""
+    def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
+        """Return the revocation state of the token with these verified claims (``sub``,
+        ``did``, ``jti``, ``exp``), or raise ``StoreUnavailable``."""
 
     def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
         """Mirror a revoked ``jti`` until ``expires_at`` (None: forever); False if it failed."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -51,7 +51,8 @@ class DatabaseStore(RevocationStore):
     building and compiling the equivalent queryset cost three times the query itself.
     """
 
-    def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
+    def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
+        user_id, device_id, jti = claims["sub"], claims["did"], claims["jti"]
         alias = router.db_for_read(Device)
         connection = connections[alias]
         device_pk = Device._meta.pk.get_db_prep_value(uuid.UUID(device_id), connection)

@@ -16,8 +16,8 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection
@@ -84,22 +84,38 @@ class RedisStore(RevocationStore):
         return self.key("warm")
 
     # -- the hot path -------------------------------------------------------------------
-    def get_state(self, *, user_id: str, device_id: str, jti: str) -> RevocationState:
-        keys = [self.key("t", jti), self.key("d", device_id), self.key("u", user_id)]
+    def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
+        keys = [self.key("d", claims["did"]), self.key("u", claims["sub"]), self.warm_key]
+        bucket = self.token_bucket(claims["jti"], claims.get("exp"))
         if time.monotonic() >= self._audit_at:
             self.audit()
+
+        def read(client: Any) -> list[Any]:  # two commands, one round trip
+            return (
+                client.pipeline(transaction=False)
+                .mget(keys)
+                .hexists(bucket, claims["jti"])
+                .execute()
+            )
+
         try:
-            token, device, generation, warm = self._run(lambda c: c.mget([*keys, self.warm_key]))
+            (device, generation, warm), token_revoked = self._run(read)
         except RedisUnavailable:
-            return self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
+            return self.database.get_state(claims)
         if warm is None:
             self.rebuild_in_background()
-            return self.database.get_state(user_id=user_id, device_id=device_id, jti=jti)
+            return self.database.get_state(claims)
         return RevocationState(
-            token_revoked=token is not None,
+            token_revoked=bool(token_revoked),
             device_revoked=device is not None,
             user_generation=int(generation or 0),
         )
+
+    def token_bucket(self, jti: str, exp: int | None) -> str:
+        """Revoked jtis live as fields of small hashes, one per hour of expiry and two-letter
+        prefix: about 35 bytes each instead of 133 as keys of their own (see Benchmarks)."""
+        hour = "never" if exp is None else str(exp // 3600)
+        return self.key("t", f"{hour}:{jti[:2]}")
 
     # -- mirroring ----------------------------------------------------------------------
     def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
@@ -124,14 +140,35 @@ class RedisStore(RevocationStore):
             return False
 
     def _write(self, client: Any, kind: str, ident: str, expires_at: datetime | None) -> None:
+        if kind == "t":
+            self._write_token(client, ident, expires_at)
+            return
         if expires_at is None:
             client.set(self.key(kind, ident), "1")
             return
-        # Keep the entry through the leeway too, or the token comes back during it.
-        remaining = expires_at + app_settings.LEEWAY - timezone.now()
-        milliseconds = int(remaining.total_seconds() * 1000)
+        milliseconds = self._milliseconds_until(expires_at)
         if milliseconds > 0:
             client.set(self.key(kind, ident), "1", px=milliseconds)
+
+    def _write_token(self, client: Any, jti: str, expires_at: datetime | None) -> None:
+        if expires_at is None:
+            client.hset(self.token_bucket(jti, None), jti, "1")
+            return
+        exp = int(expires_at.timestamp())
+        bucket = self.token_bucket(jti, exp)
+        # The hash lives until the end of its hour: past every exp it holds.
+        milliseconds = self._milliseconds_until(
+            datetime.fromtimestamp((exp // 3600 + 1) * 3600, tz=UTC)
+        )
+        if self._milliseconds_until(expires_at) > 0:
+            client.hset(bucket, jti, "1")
+            client.pexpire(bucket, milliseconds)
+
+    @staticmethod
+    def _milliseconds_until(moment: datetime) -> int:
+        # Keep entries through the leeway too, or a token comes back during it.
+        remaining = moment + app_settings.LEEWAY - timezone.now()
+        return int(remaining.total_seconds() * 1000)
 
     def _write_generation(self, client: Any, user_id: str, generation: int) -> None:
         client.register_script(SET_MAX)(keys=[self.key("u", user_id)], args=[generation])
