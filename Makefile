@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint screenshots clean
+.PHONY: run test install lint screenshots bench load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,16 @@ test: lint
 screenshots: $(STAMP)
 	AUTHTOKENS_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser
 
+# Benchmarks against simplejwt, knox and DRF tokens (benchmarks/README.md); about 7 minutes.
+bench:
+	bash benchmarks/run.sh $(BENCH_ARGS)
+
+# The load test: 16 clients against gunicorn for 60 s; 0 revoked tokens may get in.
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load
+
 lint: $(STAMP)
-	$(BIN)/python -m ruff check authtokens project tests
+	$(BIN)/python -m ruff check authtokens project tests benchmarks
 	$(BIN)/python -m ruff format --check authtokens project tests
 	$(BIN)/python -m mypy
 

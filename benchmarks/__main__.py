@@ -1,7 +1,7 @@
 """Run every benchmark in one go and write benchmarks/results/ (see benchmarks/README.md).
 
-    python -m benchmarks            # the full run (under 10 minutes on 2 cores)
-    python -m benchmarks --quick    # a smoke test (under a minute)
+python -m benchmarks            # the full run (under 10 minutes on 2 cores)
+python -m benchmarks --quick    # a smoke test (under a minute)
 """
 
 from __future__ import annotations
@@ -15,25 +15,26 @@ import time
 from pathlib import Path
 
 from . import e2e, prepare, report
-from .common import ROOT, redis_client, run_worker
+from .common import ROOT, flush, redis_client, run_worker
 
 FULL = {
     "dbs": "sqlite,postgres",
-    "rounds": 3,
-    "duration": 5,
+    "rounds": 8,
+    "duration": 2,
     "connections": 4,
     "warmup": 1,
-    "inproc_rounds": 7,
-    "inproc_requests": 400,
+    "inproc_rounds": 14,
+    "inproc_requests": 200,
     "refresh_rounds": 5,
     "refreshes": 100,
     "devices": "1,100,10000",
     "reps": 3,
     "memory_n": 100_000,
     "denylist_n": 1_000_000,
-    "denylist_rounds": 5,
-    "denylist_requests": 400,
-    "profile_n": 1000,
+    "denylist_rounds": 2,
+    "denylist_requests": 300,
+    "denylist_cycles": 3,
+    "profile_n": 300,
     "profile_calls": 1500,
 }
 QUICK = {
@@ -49,24 +50,33 @@ QUICK = {
     "reps": 1,
     "memory_n": 5000,
     "denylist_n": 20000,
-    "denylist_rounds": 2,
+    "denylist_rounds": 1,
     "denylist_requests": 50,
-    "profile_n": 100,
-    "profile_calls": 200,
+    "denylist_cycles": 1,
+    "profile_n": 30,
+    "profile_calls": 100,
 }
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results"),
-                        help="directory of results.md, results.png, results.json")
+    parser.add_argument(
+        "--out",
+        default=str(ROOT / "benchmarks" / "results"),
+        help="directory of results.md, results.png, results.json",
+    )
     parser.add_argument("--dbs", help="comma-separated: sqlite,postgres")
     parser.add_argument("--rounds", type=int, help="end-to-end rounds (every scheme per round)")
     parser.add_argument("--duration", type=int, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, help="wrk connections")
-    parser.add_argument("--warmup", type=int, help="seconds of wrk warm-up per scheme (0: a few requests)")
+    parser.add_argument(
+        "--warmup", type=int, help="seconds of wrk warm-up per scheme (0: a few requests)"
+    )
     parser.add_argument("--inproc-rounds", type=int)
     parser.add_argument("--inproc-requests", type=int, help="requests per scheme per round")
     parser.add_argument("--refresh-rounds", type=int)
@@ -77,9 +87,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--denylist-n", type=int, help="live denylist entries")
     parser.add_argument("--denylist-rounds", type=int)
     parser.add_argument("--denylist-requests", type=int)
+    parser.add_argument("--denylist-cycles", type=int, help="empty/full alternations")
     parser.add_argument("--profile-n", type=int)
     parser.add_argument("--profile-calls", type=int)
     parser.add_argument("--skip-e2e", action="store_true", help="in-process figures only")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite results.md/png from results.json"
+    )
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -99,11 +113,15 @@ def log(message: str, started: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.report_only:
+        out = Path(args.out)
+        report.write(json.loads((out / "results.json").read_text()), out)
+        return 0
     started = time.monotonic()
     preflight(args)
     dbs = [db for db in args.dbs.split(",") if db]
     load_before = os.getloadavg()
-    redis_client().flushdb()  # database 14 only: the benchmark's own
+    flush(redis_client())  # database 14 only: the benchmark's own
     results: dict = {"config": vars(args), "e2e": {}, "inprocess": {}, "revocation": {}}
     for db in dbs:
         log(f"{db}: fresh database, migrations", started)
@@ -117,9 +135,18 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{db}: in process", started)
         results["inprocess"][db] = run_worker(
             "inprocess",
-            ["--db", db, "--rounds", str(args.inproc_rounds),
-             "--requests", str(args.inproc_requests),
-             "--refresh-rounds", str(args.refresh_rounds), "--refreshes", str(args.refreshes)],
+            [
+                "--db",
+                db,
+                "--rounds",
+                str(args.inproc_rounds),
+                "--requests",
+                str(args.inproc_requests),
+                "--refresh-rounds",
+                str(args.refresh_rounds),
+                "--refreshes",
+                str(args.refreshes),
+            ],
             db,
         )
     for i, db in enumerate(reversed(dbs)):  # the Redis-only figures once, on the last database
@@ -127,17 +154,34 @@ def main(argv: list[str] | None = None) -> int:
         extra = [] if i == 0 else ["--skip-redis"]
         results["revocation"][db] = run_worker(
             "revocation",
-            ["--db", db, "--devices", args.devices, "--reps", str(args.reps),
-             "--memory-n", str(args.memory_n), "--denylist-n", str(args.denylist_n),
-             "--rounds", str(args.denylist_rounds), "--requests", str(args.denylist_requests),
-             *extra],
+            [
+                "--db",
+                db,
+                "--devices",
+                args.devices,
+                "--reps",
+                str(args.reps),
+                "--memory-n",
+                str(args.memory_n),
+                "--denylist-n",
+                str(args.denylist_n),
+                "--rounds",
+                str(args.denylist_rounds),
+                "--requests",
+                str(args.denylist_requests),
+                "--cycles",
+                str(args.denylist_cycles),
+                *extra,
+            ],
             db,
         )
     log(f"{dbs[-1]}: profile of the hot path", started)
     results["profile"] = run_worker(
-        "profile", ["--db", dbs[-1], "--n", str(args.profile_n),
-                    "--calls", str(args.profile_calls)], dbs[-1])
-    redis_client().flushdb()
+        "profile",
+        ["--db", dbs[-1], "--n", str(args.profile_n), "--calls", str(args.profile_calls)],
+        dbs[-1],
+    )
+    flush(redis_client())
     results["wall_seconds"] = time.monotonic() - started
     results["load"] = {"before": load_before, "after": os.getloadavg()}
     out = Path(args.out)

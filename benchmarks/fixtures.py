@@ -41,9 +41,7 @@ def credentials() -> dict[str, dict[str, str]]:
 
 
 if __name__ == "__main__":
-    from benchmarks.common import setup_django  # noqa: F401  (env already set by the parent)
-
-    import django
+    import django  # the parent (common.run_worker) set DJANGO_SETTINGS_MODULE and the URLs
 
     django.setup()
     json.dump(credentials(), sys.stdout)

@@ -92,7 +92,7 @@ def refresh_rates(rounds: int, n: int) -> dict[str, list[float]]:
         run(name, 10)
     samples: dict[str, list[float]] = {name: [] for name in paths}
     for r in range(rounds):
-        for name in (list(paths) if r % 2 == 0 else list(reversed(paths))):
+        for name in list(paths) if r % 2 == 0 else list(reversed(paths)):
             samples[name].append(run(name, n))
     return samples
 

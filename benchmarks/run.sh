@@ -11,10 +11,10 @@ if [ ! -x "$VENV/bin/python" ]; then  # a fresh clone without `make install`
     "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
 fi
 
-# The peers and the report tooling: benchmark-only, never a dependency of authtokens.
+# The peers and the report tooling: the `bench` extra, never a dependency of authtokens.
 STAMP="$VENV/.bench-installed"
-if [ ! -f "$STAMP" ] || [ benchmarks/requirements.txt -nt "$STAMP" ]; then
-    "$VENV/bin/python" -m pip install --quiet -r benchmarks/requirements.txt
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    "$VENV/bin/python" -m pip install --quiet -e ".[dev,bench]"
     touch "$STAMP"
 fi
 
