@@ -34,7 +34,7 @@ logger = logging.getLogger("authtokens.revocation")
 def check_not_revoked(claims: dict[str, Any], state: RevocationState) -> None:
     """Raise ``TokenRevoked`` if any level has revoked the token with these claims.
 
-    The only place this rule lives: authentication, extend, refresh and revoke all call it.
+    The only place this rule lives: authentication, extend, refresh and introspection call it.
     Key retirement, the fourth level, already failed the token in ``tokens.decode``.
     """
     if state.token_revoked or state.device_revoked or claims["gen"] < state.user_generation:
