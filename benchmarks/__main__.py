@@ -7,6 +7,7 @@ python -m benchmarks --quick    # a smoke test (under a minute)
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -118,6 +119,13 @@ def main(argv: list[str] | None = None) -> int:
         report.write(json.loads((out / "results.json").read_text()), out)
         return 0
     started = time.monotonic()
+    # One run at a time: runs share the `bench` database, the SQLite file, ports 8711-8712
+    # and Redis DB 14, and two at once break each other (and their figures).
+    lock = open("/tmp/authtokens-bench.lock", "w")  # noqa: SIM115 (held until exit)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit("Another benchmark run holds /tmp/authtokens-bench.lock; wait for it.")
     preflight(args)
     dbs = [db for db in args.dbs.split(",") if db]
     load_before = os.getloadavg()
