@@ -92,8 +92,9 @@ def _needs_renewal(claims: dict[str, Any]) -> bool:
 class TokenCookieMiddleware:
     """Renew a cookie whose token is past ``COOKIE_RENEW_AT`` of its life; drop a refused one.
 
-    Any request of an active user renews, pages and API calls alike, so an active browser
-    never meets an expired token, and an idle one simply lets it expire.
+    Any request that authenticated with the cookie renews, pages and API calls alike, so an
+    active browser never meets an expired token, and an idle one simply lets it expire. A
+    request that never looked at the cookie (a Bearer call, the admin) costs no extra check.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -101,9 +102,9 @@ class TokenCookieMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        session = cookie_session(request)
+        session = request.__dict__.get(CACHE_ATTRIBUTE)  # set only if the request used it
         if session is None or cookie_name() in response.cookies:
-            return response  # no cookie, or the view set or cleared it itself
+            return response  # cookie unused or absent, or the view set or cleared it itself
         if isinstance(session.error, TokenError):
             clear_token_cookie(response)
         # Only after a safe request: an unsafe one may just have revoked this very token, or
