@@ -123,6 +123,15 @@ def mirror_on_commit(write: Callable[[RevocationStore], bool]) -> None:
     transaction.on_commit(copy)
 
 
+def mirror_device_on_commit(device_id: str, user_id: str, expires_at: Any) -> None:
+    """Copy a live device and its owner to the store after commit, so that a mirror can refuse
+    tokens of devices it does not know, as the database does. Not a revocation: no outbox row;
+    a failed copy only makes the mirror cold (the store's guard drops its marker)."""
+    store = get_store()
+    if store.mirrors:
+        transaction.on_commit(lambda: store.device_issued(device_id, user_id, expires_at))
+
+
 def _record(level: str, reason: str, user_id: Any, device_id: Any, actor: Any) -> None:
     actor_id = getattr(actor, "pk", None)
     RevocationEvent.objects.create(

@@ -13,22 +13,36 @@ import pytest
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from authtokens.store import _stores as store_instances
-from authtokens.store import get_store
+from authtokens import keys, tokens
+from authtokens.store import get_store, reset_stores
 from authtokens.store.redis import RedisStore
 from tests.factories import PASSWORD, UserFactory
 
 
+def reset_process_state() -> None:
+    """Forget everything a process keeps between requests, so no test sees another's:
+    store instances (their outage flags, retry windows, background threads), the parsed key
+    ring and token headers."""
+    reset_stores()
+    keys.clear_key_ring_cache(setting="AUTHTOKENS")
+    tokens._parse_header.cache_clear()
+
+
 @pytest.fixture(autouse=True)
-def clean_redis() -> Iterator[Any]:
+def process_state() -> Iterator[None]:
+    reset_process_state()
+    yield
+    reset_process_state()
+
+
+@pytest.fixture(autouse=True)
+def clean_redis(process_state: None) -> Iterator[Any]:
     """Start each test with an empty, warm mirror: true, since the test database is empty."""
     client = get_redis_connection("default")
     client.flushdb()
     # Warm, and marked as written on this very Redis instance (the audit checks that).
     client.set(RedisStore().warm_key, client.info("server")["run_id"])
-    store_instances.clear()  # forget any Redis outage an earlier test simulated
     yield client
-    store_instances.clear()
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(api, user, 
         device = body["device"]["id"]
         assert api.delete(f"/api/devices/{device}/", **bearer(body["access"])).status_code == 204
         assert_refused(api.get("/api/me/", **bearer(body["access"])), "token_revoked")
-    assert redis.pttl(f"{{authtokens}}:v1:d:{device}") == -1  # a mirror entry that never expires
+    assert redis.pttl(RedisStore().key("d", device)) == -1  # a mirror entry that never expires
 
 
 def test_logout_revokes_the_calling_device_only(api, user, sign_in, redis):
@@ -176,7 +176,7 @@ def test_logout_revokes_the_calling_device_only(api, user, sign_in, redis):
     # The phone's refresh token still works; the laptop's device is revoked in the database.
     assert api.post("/api/token/refresh/", {"refresh": phone["refresh"]}).status_code == 200
     assert Device.objects.get(pk=laptop["device"]["id"]).revoked_reason == "logout"
-    assert redis.exists(f"{{authtokens}}:v1:d:{laptop['device']['id']}")
+    assert redis.exists(RedisStore().key("d", laptop["device"]["id"]))
 
 
 def test_logout_all_revokes_every_device_and_refresh_token(api, user, sign_in):

@@ -24,7 +24,14 @@ def get_store() -> RevocationStore:
 def clear_store_cache(*, setting: str, **kwargs: Any) -> None:
     """Forget store instances when AUTHTOKENS changes (``setting_changed``)."""
     if setting in {"AUTHTOKENS", "CACHES"}:
-        _stores.clear()
+        reset_stores()
+
+
+def reset_stores() -> None:
+    """Close and forget every store instance of this process."""
+    for store in _stores.values():
+        store.close()
+    _stores.clear()
 
 
 __all__ = ["RevocationState", "RevocationStore", "get_store"]

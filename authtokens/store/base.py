@@ -41,6 +41,16 @@ class RevocationStore(ABC):
         """Mirror a revoked device until its last token expires (None: forever)."""
         return True
 
+    def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
+        """Mirror a live device of ``user_id`` whose tokens last until ``expires_at``.
+
+        A store that answers from a mirror must refuse a token whose device it does not know,
+        or that belongs to another user, exactly as the database does."""
+        return True
+
     def user_revoked(self, user_id: str, generation: int) -> bool:
         """Mirror a user's new token generation."""
         return True
+
+    def close(self) -> None:
+        """Release what the instance holds (threads, connections) when it is replaced."""

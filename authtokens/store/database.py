@@ -8,11 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, connections, router
-from django.db.models import Q
-from django.utils import timezone
 
 from ..exceptions import StoreUnavailable
-from ..models import DeletedDevice, Device, RevokedAccessToken, UserTokenState
+from ..models import DeletedDevice, Device, RevokedAccessToken, UserTokenState, still_accepted
 from .base import RevocationState, RevocationStore
 
 _USER_KEY = Device._meta.get_field("user").target_field
@@ -72,22 +70,23 @@ class DatabaseStore(RevocationStore):
             user_generation=generation or 0,
         )
 
-    def live_revocations(
-        self,
-    ) -> Iterator[tuple[str, str, datetime | None] | tuple[str, str, int]]:
-        """Yield every revocation a mirror must hold: ("token"|"device", id, expiry) or
-        ("user", id, generation)."""
+    def mirror_contents(self) -> Iterator[tuple[str, ...] | tuple[Any, ...]]:
+        """Yield everything a mirror must hold to answer as this store does:
+        ("token", jti, expiry) for revoked tokens, ("device", id, owner or None, expiry) for
+        every device whose tokens decode may still accept (owner None: revoked or deleted),
+        and ("user", id, generation)."""
         tokens = RevokedAccessToken.objects.live().values_list("jti", "expires_at")
         for jti, expires_at in tokens.iterator(chunk_size=5000):
             yield ("token", jti, expires_at)
-        devices = Device.objects.revoked_live().values_list("pk", "expires_at")
-        for device_id, expires_at in devices.iterator(chunk_size=5000):
-            yield ("device", str(device_id), expires_at)
-        deleted = DeletedDevice.objects.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        ).values_list("device_id", "expires_at")
+        devices = Device.objects.mirrored().values_list("pk", "user_id", "revoked_at", "expires_at")
+        for device_id, user_id, revoked_at, expires_at in devices.iterator(chunk_size=5000):
+            owner = None if revoked_at is not None else str(user_id)
+            yield ("device", str(device_id), owner, expires_at)
+        deleted = DeletedDevice.objects.filter(still_accepted()).values_list(
+            "device_id", "expires_at"
+        )
         for device_id, expires_at in deleted.iterator(chunk_size=5000):
-            yield ("device", str(device_id), expires_at)
+            yield ("device", str(device_id), None, expires_at)
         users = UserTokenState.objects.filter(generation__gt=0).values_list("user_id", "generation")
         for user_id, generation in users.iterator(chunk_size=5000):
             yield ("user", str(user_id), generation)

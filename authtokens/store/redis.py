@@ -1,13 +1,14 @@
-"""The Redis revocation store: one MGET per check, composed over the database store.
+"""The Redis revocation store: one round trip per check, composed over the database store.
 
-Redis mirrors every live revocation, so a missing key means "not revoked". A ``warm`` marker
-read in the same MGET tells a cold Redis (flushed, restarted, failed over) from an absent key:
-when it is missing the database answers and the mirror is rebuilt in the background (G2).
-When Redis fails, the database answers too, and Redis is left alone for
-``REDIS_RETRY_INTERVAL`` (G3). Every ``REDIS_AUDIT_INTERVAL``, each process also checks that
-the mirror can still be trusted: that Redis is the instance the marker was written on (not a
-restart from a snapshot or a lagging replica), and that no revocation's copy failed in any
-process (the ``PendingMirrorWrite`` outbox). If not, it drops the marker.
+Redis mirrors what the database says about every token decode may still accept: each live
+device and its owner, each revoked device, token and user generation. A ``warm`` marker read in
+the same round trip tells a complete mirror from a cold one (flushed, restarted, failed over,
+or dropped because a copy failed); when it is missing the database answers and the mirror is
+rebuilt in the background. The protocol that keeps the marker honest is written down in
+ARCHITECTURE.md ("The Redis mirror"); its invariant:
+
+    A process trusts Redis only while every revocation committed before its read is either in
+    Redis or has made the warm marker absent.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -29,14 +30,17 @@ from ..conf import app_settings
 from ..models import PendingMirrorWrite
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
+from .guard import MirrorGuard
 
 logger = logging.getLogger("authtokens.store")
 T = TypeVar("T")
 
-REBUILD_LOCK_SECONDS = 300
+# A rebuild holds its lock this long past its last sign of life (each batch extends it).
+REBUILD_LOCK = timedelta(seconds=30)
 BATCH = 1000
 # A pending write younger than this may simply not have reached its on_commit yet.
 PENDING_GRACE = timedelta(seconds=2)
+REVOKED = b"-"  # a device key's value once revoked; a live one holds "+" and its owner's id
 
 # Generations only move forward, whatever order two mirror writes or a rebuild land in.
 SET_MAX = """
@@ -44,13 +48,35 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 """
-# Mark the mirror warm only if our rebuild lock survived: a flush mid-rebuild drops the lock.
+# A live device never overwrites a revoked one, whichever copy lands last, and its TTL only
+# grows (two mints may land out of order). ARGV[2]: a TTL in milliseconds, 0 for none.
+SET_LIVE = """
+local current = redis.call('GET', KEYS[1])
+if current == '-' then return 0 end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 and current then
+  local left = redis.call('PTTL', KEYS[1])
+  if left == -1 then ttl = 0 elseif left > ttl then ttl = left end
+end
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+# Mark the mirror warm only if our rebuild lock survived: a flush, or a process whose copy
+# failed, drops the lock, and the mirror then stays cold.
 FINISH_REBUILD = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[2])
   redis.call('DEL', KEYS[1])
   return 1
 end
+return 0
+"""
+EXTEND_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 RELEASE_LOCK = """
@@ -63,18 +89,33 @@ class RedisUnavailable(Exception):
     """Redis failed, or failed recently enough that we are not asking it yet."""
 
 
+class RebuildLockLost(Exception):
+    """Our rebuild lock was taken away (a flush, an invalidation): stop copying."""
+
+
 class RedisStore(RevocationStore):
     """Mirror revocations in Redis; fall back to the database whenever Redis cannot answer."""
 
     mirrors = True
 
-    def __init__(self) -> None:
+    def __init__(self, cache_alias: str | None = None) -> None:
         self.database = DatabaseStore()
+        self.cache_alias = cache_alias or app_settings.REDIS_CACHE_ALIAS
         self._retry_at = 0.0  # monotonic time before which Redis is not tried
         self._down = False
-        self._stale = False  # this process failed to copy a revocation
         self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
         self._rebuilding = threading.Lock()
+        self.guard = MirrorGuard(
+            lambda: self.client().connection_pool,
+            lambda: (self.warm_key, self.rebuild_lock_key),
+        )
+
+    def client(self) -> Any:
+        return get_redis_connection(self.cache_alias)
+
+    def close(self) -> None:
+        """Stop this instance's background thread (settings changed, tests)."""
+        self.guard.stop()
 
     def key(self, kind: str, ident: str = "") -> str:
         return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
@@ -83,12 +124,20 @@ class RedisStore(RevocationStore):
     def warm_key(self) -> str:
         return self.key("warm")
 
+    @property
+    def rebuild_lock_key(self) -> str:
+        return self.key("rebuild")
+
+    @staticmethod
+    def owner_value(user_id: str) -> bytes:
+        return b"+" + user_id.encode()
+
     # -- the hot path -------------------------------------------------------------------
     def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
-        keys = [self.key("d", claims["did"]), self.key("u", claims["sub"]), self.warm_key]
-        bucket = self.token_bucket(claims["jti"], claims.get("exp"))
         if time.monotonic() >= self._audit_at:
             self.audit()
+        keys = [self.key("d", claims["did"]), self.key("u", claims["sub"]), self.warm_key]
+        bucket = self.token_bucket(claims["jti"], claims.get("exp"))
 
         def read(client: Any) -> list[Any]:  # two commands, one round trip
             return (
@@ -107,7 +156,8 @@ class RedisStore(RevocationStore):
             return self.database.get_state(claims)
         return RevocationState(
             token_revoked=bool(token_revoked),
-            device_revoked=device is not None,
+            # Absent (an unknown device), revoked, or another user's: as the database says.
+            device_revoked=device != self.owner_value(claims["sub"]),
             user_generation=int(generation or 0),
         )
 
@@ -119,10 +169,13 @@ class RedisStore(RevocationStore):
 
     # -- mirroring ----------------------------------------------------------------------
     def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self._write(c, "t", jti, expires_at))
+        return self._mirror(lambda c: self._write_token(c, jti, expires_at))
 
     def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self._write(c, "d", device_id, expires_at))
+        return self._mirror(lambda c: self._write_device(c, device_id, None, expires_at))
+
+    def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
+        return self._mirror(lambda c: self._write_device(c, device_id, user_id, expires_at))
 
     def user_revoked(self, user_id: str, generation: int) -> bool:
         return self._mirror(lambda c: self._write_generation(c, user_id, generation))
@@ -132,23 +185,25 @@ class RedisStore(RevocationStore):
             self._run(write)
             return True
         except RedisUnavailable:
-            # The database holds the revocation and its outbox row. Stop every process from
-            # trusting a mirror that lacks it: now if Redis answers at all, else as soon as
-            # this process reaches it again, else at the next audit of any process.
-            self._stale = True
-            self._invalidate()
+            # The database holds the write (and, for a revocation, its outbox row). Until
+            # Redis has dropped its warm marker, no process may trust it: the guard keeps
+            # trying in the background, so this request does not wait a timeout for it.
+            self.guard.invalidate()
             return False
 
-    def _write(self, client: Any, kind: str, ident: str, expires_at: datetime | None) -> None:
-        if kind == "t":
-            self._write_token(client, ident, expires_at)
-            return
-        if expires_at is None:
-            client.set(self.key(kind, ident), "1")
-            return
-        milliseconds = self._milliseconds_until(expires_at)
-        if milliseconds > 0:
-            client.set(self.key(kind, ident), "1", px=milliseconds)
+    def _write_device(
+        self, client: Any, device_id: str, owner: str | None, expires_at: datetime | None
+    ) -> None:
+        key = self.key("d", device_id)
+        milliseconds = 0 if expires_at is None else self._milliseconds_until(expires_at)
+        if expires_at is not None and milliseconds <= 0:
+            return  # every token of the device is past exp + leeway already
+        if owner is None:
+            client.set(key, REVOKED, px=milliseconds or None)
+        else:
+            client.register_script(SET_LIVE)(
+                keys=[key], args=[self.owner_value(owner), milliseconds]
+            )
 
     def _write_token(self, client: Any, jti: str, expires_at: datetime | None) -> None:
         if expires_at is None:
@@ -176,32 +231,33 @@ class RedisStore(RevocationStore):
     # -- trusting the mirror ------------------------------------------------------------
     def audit(self) -> None:
         """Drop the warm marker if this Redis is not the one it was set on (a restart from a
-        snapshot, a failover) or if any process failed to copy a revocation."""
+        snapshot, a failover) or if a revocation's copy failed in some process (an outbox row
+        older than its commit can explain). The rows stay: only a rebuild that read the
+        database after they committed may delete them."""
         self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
         try:
-            cutoff = timezone.now() - PENDING_GRACE
-            pending = list(
-                PendingMirrorWrite.objects.filter(created_at__lt=cutoff).values_list(
-                    "pk", flat=True
-                )[:1000]
-            )
+            stale = PendingMirrorWrite.objects.filter(
+                created_at__lt=timezone.now() - PENDING_GRACE
+            ).exists()
         except DatabaseError:
-            pending = []
+            stale = False  # cannot tell; the next audit asks again
         try:
             run_id, warm = self._run(lambda c: (c.info("server")["run_id"], c.get(self.warm_key)))
-            if warm is not None and (pending or warm.decode() != run_id):
+            if warm is not None and (stale or warm.decode() != run_id):
                 logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
                 self._run(lambda c: c.delete(self.warm_key))
         except RedisUnavailable:
             return
-        if pending:  # the rebuild that follows copies them from the database
-            PendingMirrorWrite.objects.filter(pk__in=pending).delete()
 
-    def _invalidate(self) -> None:
-        try:  # straight away, whatever the retry interval says: one try
-            get_redis_connection(app_settings.REDIS_CACHE_ALIAS).delete(self.warm_key)
-        except RedisError:
-            pass
+    def _recover(self, client: Any) -> None:
+        """First contact after an outage: a copy may have failed in any process meanwhile,
+        while this one could not see the marker drop. Check the outbox before trusting."""
+        try:
+            pending = PendingMirrorWrite.objects.exists()
+        except DatabaseError:
+            pending = True
+        if pending:
+            client.delete(self.warm_key, self.rebuild_lock_key)
 
     # -- rebuilding ---------------------------------------------------------------------
     def rebuild_in_background(self) -> None:
@@ -219,8 +275,9 @@ class RedisStore(RevocationStore):
             connection.close()  # the thread's own database connection
 
     def rebuild(self) -> int | None:
-        """Copy every live revocation from the database; return how many, or None if another
-        process holds the rebuild, or Redis or the database failed."""
+        """Copy the database into Redis and mark it warm; return how many entries, or None if
+        another process holds the rebuild, or Redis or the database failed, or the lock was
+        taken away meanwhile."""
         if not self._rebuilding.acquire(blocking=False):
             return None
         try:
@@ -229,56 +286,86 @@ class RedisStore(RevocationStore):
             self._rebuilding.release()
 
     def _rebuild(self) -> int | None:
-        nonce, lock = secrets.token_hex(16), self.key("rebuild")
+        nonce, lock = secrets.token_hex(16), self.rebuild_lock_key
+        lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
         try:
-            if not self._run(lambda c: c.set(lock, nonce, nx=True, ex=REBUILD_LOCK_SECONDS)):
+            if not self._run(lambda c: c.set(lock, nonce, nx=True, px=lock_ms)):
                 return None
+            # Read before the copy: every row listed here committed before the copy's reads,
+            # so the copy covers its revocation and may retire it once the mirror is warm.
+            covered = list(PendingMirrorWrite.objects.values_list("pk", flat=True))
             run_id = self._run(lambda c: c.info("server")["run_id"])
-            count = self._run(self._copy_live_revocations)
+            count = self._run(lambda c: self._copy(c, self.database.mirror_contents(), nonce))
             done = self._run(
                 lambda c: c.register_script(FINISH_REBUILD)(
                     keys=[lock, self.warm_key], args=[nonce, run_id]
                 )
             )
-        except (RedisUnavailable, DatabaseError) as error:
+        except (RedisUnavailable, DatabaseError, RebuildLockLost) as error:
             logger.error(
                 "Rebuilding the Redis revocation mirror failed (%s).", type(error).__name__
             )
             self._release(lock, nonce)
             return None
-        if done:
-            logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
-        return count if done else None
+        if not done:
+            return None
+        self._retire(covered)
+        logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
+        return count
 
-    def _release(self, lock: str, nonce: str) -> None:
-        try:
-            self._run(lambda c: c.register_script(RELEASE_LOCK)(keys=[lock], args=[nonce]))
-        except RedisUnavailable:
-            pass
-
-    def _copy_live_revocations(self, client: Any) -> int:
+    def _copy(self, client: Any, contents: Iterable[tuple[Any, ...]], nonce: str) -> int:
         pipe = client.pipeline(transaction=False)
         count = 0
-        for kind, ident, value in self.database.live_revocations():
+        for entry in contents:
+            kind = entry[0]
             if kind == "user":
-                self._write_generation(pipe, ident, value)  # type: ignore[arg-type]
+                self._write_generation(pipe, entry[1], entry[2])
+            elif kind == "device":
+                self._write_device(pipe, entry[1], entry[2], entry[3])
             else:
-                self._write(pipe, "t" if kind == "token" else "d", ident, value)  # type: ignore[arg-type]
+                self._write_token(pipe, entry[1], entry[2])
             count += 1
             if count % BATCH == 0:
-                pipe.execute()
-        pipe.execute()
+                self._flush(pipe, nonce)
+        self._flush(pipe, nonce)
         return count
+
+    def _flush(self, pipe: Any, nonce: str) -> None:
+        """Send a batch and extend our lock; stop if the lock was taken away meanwhile."""
+        lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
+        pipe.register_script(EXTEND_LOCK)(
+            keys=[self.rebuild_lock_key], args=[nonce, lock_ms], client=pipe
+        )
+        if not pipe.execute()[-1]:
+            raise RebuildLockLost()
+
+    def _retire(self, covered: list[int]) -> None:
+        """Delete the outbox rows a warm, rebuilt mirror now holds."""
+        try:
+            for start in range(0, len(covered), BATCH):
+                PendingMirrorWrite.objects.filter(pk__in=covered[start : start + BATCH]).delete()
+        except DatabaseError:  # the rows stay; an audit forces another rebuild: safe
+            logger.warning("Could not clear pending mirror writes after a rebuild.")
+
+    def _release(self, lock: str, nonce: str) -> None:
+        """Release our lock now, whatever the retry window says, or have the guard do it."""
+
+        def attempt() -> None:
+            self.client().register_script(RELEASE_LOCK)(keys=[lock], args=[nonce])
+
+        try:
+            attempt()
+        except RedisError:
+            self.guard.release(attempt, time.monotonic() + REBUILD_LOCK.total_seconds())
 
     # -- failure handling ---------------------------------------------------------------
     def _run(self, operation: Callable[[Any], T]) -> T:
         if self._retry_at > time.monotonic():
             raise RedisUnavailable()
         try:
-            client = get_redis_connection(app_settings.REDIS_CACHE_ALIAS)
-            if self._stale:
-                client.delete(self.warm_key)
-                self._stale = False
+            client = self.client()
+            if self._down:
+                self._recover(client)
             result = operation(client)
         except RedisError as error:
             self._mark_down(error)
