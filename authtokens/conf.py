@@ -49,7 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
     # The {hash tag} keeps every key in one Redis Cluster slot, so that one MGET reads them.
-    "REDIS_KEY_PREFIX": "{authtokens}:v1:",
+    # v2: device keys also hold live devices and their owner (a v1 mirror is never read).
+    "REDIS_KEY_PREFIX": "{authtokens}:v2:",
     # Resource servers allowed to introspect tokens (RFC 7662): {client_id: secret}.
     "INTROSPECTION_CLIENTS": {},
     # Per client IP, through DRF throttling on the default cache; None disables a limit.

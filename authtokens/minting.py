@@ -18,6 +18,7 @@ from . import tokens
 from .conf import app_settings
 from .exceptions import TokenRevoked
 from .models import Device, RefreshToken, UserTokenState
+from .revocation import mirror_device_on_commit
 from .signals import tokens_issued
 
 NEVER = Value(None, output_field=DateTimeField())  # an expiry of "never"
@@ -73,6 +74,7 @@ def mint(
     )
     if not updated:
         raise TokenRevoked()
+    mirror_device_on_commit(str(device.pk), str(device.user_id), handed_out)
     device.last_used_at, device.expires_at = now, _latest(device.expires_at, handed_out)
     access = tokens.encode(_claims(device, generation, access_expires_at), token_type=tokens.ACCESS)
     refresh_token, row = None, None

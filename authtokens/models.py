@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .conf import app_settings
+
 
 class Reason(models.TextChoices):
     LOGOUT = "logout", _("Signed out")
@@ -24,16 +26,24 @@ class Reason(models.TextChoices):
     IDLE = "idle", _("Unused for too long")
 
 
+def still_accepted() -> Q:
+    """Rows whose token ``decode`` would still accept: no expiry, or ``exp`` within the leeway.
+
+    Decode accepts a token until ``exp + LEEWAY``, so everything a mirror must hold, and every
+    row a prune may not delete yet, is measured against ``now - LEEWAY``, not ``now``.
+    """
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now() - app_settings.LEEWAY)
+
+
 class DeviceQuerySet(models.QuerySet["Device"]):
     def active(self) -> DeviceQuerySet:
         """Devices not revoked that may still hold a valid token."""
         live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
         return self.filter(live, revoked_at__isnull=True)
 
-    def revoked_live(self) -> DeviceQuerySet:
-        """Revoked devices whose tokens would otherwise still be valid: what Redis must mirror."""
-        live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        return self.filter(live, revoked_at__isnull=False)
+    def mirrored(self) -> DeviceQuerySet:
+        """Every device, revoked or not, whose tokens decode may still accept: what Redis holds."""
+        return self.filter(still_accepted())
 
 
 class Device(models.Model):
@@ -125,11 +135,8 @@ class UserTokenState(models.Model):
 
 class RevokedAccessTokenQuerySet(models.QuerySet["RevokedAccessToken"]):
     def live(self) -> RevokedAccessTokenQuerySet:
-        """Entries whose token would otherwise still be valid: what Redis must mirror."""
-        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-
-    def expired(self) -> RevokedAccessTokenQuerySet:
-        return self.filter(expires_at__lte=timezone.now())
+        """Entries whose token would otherwise still be accepted: what Redis must mirror."""
+        return self.filter(still_accepted())
 
 
 class RevokedAccessToken(models.Model):

@@ -119,14 +119,23 @@ def relay() -> Iterator[Relay]:
 
 
 @pytest.fixture
-def gunicorn(own_redis: dict[str, Any], relay: Relay, transactional_db: Any) -> Iterator[Server]:
+def redis_relay(own_redis: dict[str, Any]) -> Iterator[Relay]:
+    """A relay to the test's own Redis: cut it, and the server loses Redis while others keep it."""
+    relay = Relay(("127.0.0.1", int(own_redis["url"].rsplit(":", 1)[1].split("/")[0])))
+    yield relay
+    relay.cut()
+
+
+def start_gunicorn(redis_url: str, db_port: int, workers: int = 2, **env: str) -> Any:
+    """Start gunicorn on a free port; return (process, Server) once it answers."""
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.integration.server_settings",
         "AT_DB_NAME": connection.settings_dict["NAME"],
-        "AT_DB_PORT": str(relay.port),
-        "AT_REDIS_URL": own_redis["url"],
+        "AT_DB_PORT": str(db_port),
+        "AT_REDIS_URL": redis_url,
+        **env,
     }
     process = subprocess.Popen(
         [
@@ -135,7 +144,7 @@ def gunicorn(own_redis: dict[str, Any], relay: Relay, transactional_db: Any) -> 
             "gunicorn",
             "project.wsgi:application",
             "--workers",
-            "2",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",
@@ -144,7 +153,7 @@ def gunicorn(own_redis: dict[str, Any], relay: Relay, transactional_db: Any) -> 
             "1",
         ],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -157,10 +166,30 @@ def gunicorn(own_redis: dict[str, Any], relay: Relay, transactional_db: Any) -> 
         except (urllib.error.URLError, ConnectionError):
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
-    yield server
+    return process, server
+
+
+def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture
+def gunicorn(own_redis: dict[str, Any], relay: Relay, transactional_db: Any) -> Iterator[Server]:
+    process, server = start_gunicorn(own_redis["url"], relay.port)
+    yield server
+    stop(process)
+
+
+@pytest.fixture
+def gunicorn_behind_redis_relay(
+    redis_relay: Relay, relay: Relay, transactional_db: Any
+) -> Iterator[Server]:
+    """gunicorn whose workers reach Redis only through ``redis_relay``."""
+    process, server = start_gunicorn(f"redis://127.0.0.1:{redis_relay.port}/0", relay.port)
+    yield server
+    stop(process)

@@ -25,4 +25,8 @@ AUTHTOKENS = {
     **AUTHTOKENS,  # noqa: F405
     "REDIS_RETRY_INTERVAL": timedelta(seconds=1),  # noqa: F405
     "REDIS_AUDIT_INTERVAL": timedelta(seconds=1),  # noqa: F405
+    # A test may shorten web tokens to reach their renewal point in seconds.
+    "WEB_ACCESS_TOKEN_LIFETIME": timedelta(  # noqa: F405
+        seconds=int(os.environ.get("AT_WEB_ACCESS_SECONDS", "900"))
+    ),
 }
