@@ -29,6 +29,12 @@ class AuthTokensConfig(AppConfig):
 
         setting_changed.connect(clear_key_ring_cache, dispatch_uid="authtokens.keys")
         setting_changed.connect(clear_store_cache, dispatch_uid="authtokens.store")
+        # Every failed authenticate() counts towards the sign-in failure limits.
+        from django.contrib.auth.signals import user_login_failed
+
+        from .limits import count_failed_sign_in
+
+        user_login_failed.connect(count_failed_sign_in, dispatch_uid="authtokens.limits")
         post_delete.connect(
             mirror_deleted_device, sender=Device, dispatch_uid="authtokens.device_deleted"
         )

@@ -52,16 +52,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
         errors.append(
             Error("AUTHTOKENS MAX_TOKEN_LENGTH must be an int >= 256.", id="authtokens.E006")
         )
-    rates = app_settings.THROTTLE_RATES
-    if not isinstance(rates, dict) or not all(
-        r is None or isinstance(r, str) for r in rates.values()
-    ):
-        errors.append(
-            Error(
-                "AUTHTOKENS THROTTLE_RATES must map scopes to rates like '10/min', or None.",
-                id="authtokens.E008",
-            )
-        )
+    errors += _check_limits()
+    errors += _check_introspection_clients()
     errors += _check_cookies()
     try:
         import_string(app_settings.REVOCATION_STORE)
@@ -116,6 +108,50 @@ def _check_cookies() -> Iterable[Error | Warning]:
 
 
 def _check_audiences() -> Iterable[Error]:
+def _check_limits() -> Iterable[Error]:
+    from .limits import NAMES, parse_limit
+
+    limits = app_settings.FAILURE_LIMITS
+    if limits is not None and not isinstance(limits, dict):
+        limits = {"": limits}
+    for name, value in (limits or {}).items():
+        try:
+            if name not in NAMES:
+                raise ValueError(f"unknown limit {name!r}")
+            parse_limit(value)
+        except ValueError as error:
+            yield Error(
+                f"AUTHTOKENS FAILURE_LIMITS: {error}.",
+                hint=f"A dict with keys among {', '.join(sorted(NAMES))}; values like "
+                "'10/15min' or None. See README, Settings.",
+                id="authtokens.E008",
+            )
+    proxies = app_settings.TRUSTED_PROXY_COUNT
+    if type(proxies) is not int or proxies < 0:
+        yield Error("AUTHTOKENS TRUSTED_PROXY_COUNT must be an int >= 0.", id="authtokens.E012")
+
+
+MIN_CLIENT_SECRET_LENGTH = 32
+
+
+def _check_introspection_clients() -> Iterable[Error]:
+    clients = app_settings.INTROSPECTION_CLIENTS
+    if not isinstance(clients, dict):
+        yield Error(
+            "AUTHTOKENS INTROSPECTION_CLIENTS must be a dict {client_id: secret}.",
+            id="authtokens.E013",
+        )
+        return
+    for client_id, secret in clients.items():
+        if not isinstance(secret, str) or len(secret) < MIN_CLIENT_SECRET_LENGTH:
+            yield Error(
+                f"AUTHTOKENS INTROSPECTION_CLIENTS: the secret of {client_id!r} must be a "
+                f"string of at least {MIN_CLIENT_SECRET_LENGTH} characters.",
+                hint="For example: python -c 'import secrets; print(secrets.token_urlsafe())'",
+                id="authtokens.E013",
+            )
+
+
     native, non_expiring = app_settings.NATIVE_AUDIENCES, app_settings.NON_EXPIRING_AUDIENCES
     if isinstance(native, str) or isinstance(non_expiring, str):
         yield Error(
@@ -139,14 +175,14 @@ PROCESS_LOCAL_CACHES = (
 
 @register("authtokens")
 def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
-    """Throttle counts live in the default cache: one per process is no limit with N workers."""
+    """Failure counts live in the default cache: one per process is no limit with N workers."""
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
     if settings.DEBUG or backend not in PROCESS_LOCAL_CACHES:
         return []
     return [
         Warning(
-            "The default cache is process-local, so sign-in and refresh rate limits are "
-            "counted per worker process, not across them.",
+            "The default cache is process-local, so failure limits (sign-in, password "
+            "change, refresh, introspection) are counted per worker process, not across them.",
             hint="Use a shared cache (django-redis) as the default cache.",
             id="authtokens.W030",
         )
@@ -154,6 +190,26 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
 
 
 @register("authtokens")
+LIMITS_BACKEND = "authtokens.limits.FailureLimitBackend"
+
+
+@register("authtokens")
+def check_limits_backend(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Only a backend listed first can refuse a locked-out username before others hash."""
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
+    if backends[:1] == [LIMITS_BACKEND]:
+        return []
+    return [
+        Warning(
+            f"{LIMITS_BACKEND} is not first in AUTHENTICATION_BACKENDS: failed sign-ins "
+            "through authenticate() outside authtokens (the admin's login, say) are counted "
+            "but not refused while locked out.",
+            hint=f"Put {LIMITS_BACKEND!r} first in AUTHENTICATION_BACKENDS.",
+            id="authtokens.W031",
+        )
+    ]
+
+
 def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     """With the Redis store: refuse fail-open options, require timeouts, warn on eviction."""
     if app_settings.REVOCATION_STORE != REDIS_STORE:

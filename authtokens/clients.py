@@ -9,6 +9,8 @@ from typing import Any
 
 from ua_parser import parse
 
+from .conf import app_settings
+
 
 @lru_cache(maxsize=1024)
 def summarize(user_agent: str) -> str:
@@ -23,12 +25,21 @@ def summarize(user_agent: str) -> str:
 
 
 def client_ip(meta: Mapping[str, Any]) -> str | None:
-    """Return ``REMOTE_ADDR`` if it is an IP address (a unix socket gives ""), else None.
+    """Return the client's IP address, or None if there is no valid one (a unix socket).
 
-    Behind a proxy, have it set REMOTE_ADDR (or a middleware that trusts it do so): a
-    client-supplied X-Forwarded-For is never read here.
+    The only place that reads it, for failure limits and device records alike. With
+    ``TRUSTED_PROXY_COUNT`` = N > 0, N proxies each append the address they saw to
+    ``X-Forwarded-For``, so the Nth entry from the right is the client's (as DRF's
+    ``NUM_PROXIES`` and django-ipware's proxy count read it); entries further left were written
+    by the client and are never read. With 0 (the default), or no such header, ``REMOTE_ADDR``.
     """
     address = meta.get("REMOTE_ADDR") or ""
+    proxies = app_settings.TRUSTED_PROXY_COUNT
+    if proxies:
+        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if forwarded:
+            address = forwarded[-min(proxies, len(forwarded))]
     try:
         return str(ipaddress.ip_address(address))
     except ValueError:

@@ -53,8 +53,29 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_KEY_PREFIX": "{authtokens}:v2:",
     # Resource servers allowed to introspect tokens (RFC 7662): {client_id: secret}.
     "INTROSPECTION_CLIENTS": {},
-    # Per client IP, through DRF throttling on the default cache; None disables a limit.
-    "THROTTLE_RATES": {"sign_in": "10/min", "refresh": "30/min"},
+    # Proxies in front of the site that append to X-Forwarded-For: the client's address is
+    # the Nth entry from the right. 0: REMOTE_ADDR only, so a client cannot pick its address.
+    "TRUSTED_PROXY_COUNT": 0,
+    # Failed attempts allowed per window ("count/[n]s|min|h|d") before 429 (limits.py); only
+    # failures count. None disables one limit; FAILURE_LIMITS = None disables them all.
+    "FAILURE_LIMITS": {
+        # One client guessing one account: someone who forgot their password gets 10 tries,
+        # then waits at most 15 minutes; an attacker gets 40 guesses an hour per address.
+        "sign_in_per_ip_and_username": "10/15min",
+        # Guessing one account from many addresses: at most 30 an hour, wherever they come
+        # from (NIST SP 800-63B caps consecutive failures at 100). Above the per-client limit,
+        # so it takes several addresses to lock the owner out.
+        "sign_in_per_username": "30/h",
+        # Trying many accounts from one address; generous, since an office or a carrier NAT
+        # puts many people behind one address, and their successes never count.
+        "sign_in_per_ip": "100/15min",
+        # Refused refresh tokens per address (they cannot be guessed; this bounds the work).
+        "refresh_per_ip": "60/min",
+        # Refused introspection credentials. Per address below per client id, so that one
+        # address cannot lock a resource server out; secrets are 32+ characters anyway.
+        "introspection_per_client": "60/min",
+        "introspection_per_ip": "30/min",
+    },
     # How often each process checks that the Redis mirror can still be trusted.
     "REDIS_AUDIT_INTERVAL": timedelta(seconds=5),
     # After a Redis failure, go to the database for this long before trying Redis again.

@@ -1,7 +1,10 @@
 """RFC 7662 token introspection, for resource servers that cannot check revocation themselves.
 
 Resource servers authenticate as clients with HTTP Basic (RFC 7662 section 2.1, RFC 6749
-section 2.3.1), using an id and secret from ``AUTHTOKENS["INTROSPECTION_CLIENTS"]``.
+section 2.3.1), using an id and secret from ``AUTHTOKENS["INTROSPECTION_CLIENTS"]``, each
+form-encoded (``application/x-www-form-urlencoded``) before Base64, as section 2.3.1 says.
+Refused credentials count per client id and per address (``limits.py``): past the limit,
+429 with ``Retry-After`` before any secret is compared.
 """
 
 from __future__ import annotations
@@ -9,16 +12,17 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any
+from urllib.parse import unquote_plus
 
 from django.utils.crypto import constant_time_compare
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import services
+from . import limits, services
 from .conf import app_settings
 from .openapi import IntrospectionSerializer, errors, extend_schema
-from .views import NO_STORE, PublicView, _validated
+from .views import NO_STORE, PublicView, _validated, refuse_if_locked
 
 REPORTED_CLAIMS = ("sub", "aud", "iss", "iat", "exp", "jti")
 
@@ -36,18 +40,37 @@ class IntrospectionRequestSerializer(serializers.Serializer):
     )
 
 
-def authenticate_client(request: Request) -> str:
-    """Return the client id from a valid HTTP Basic header, or raise ``InvalidClient``."""
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """The form-decoded client id and secret of an HTTP Basic header, or None."""
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
     try:
-        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise InvalidClient() from None
-    client_id, _, secret = decoded.partition(":")
-    expected = app_settings.INTROSPECTION_CLIENTS.get(client_id)
+        return None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        return None
+    # RFC 6749 section 2.3.1: each was application/x-www-form-urlencoded before Base64.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def authenticate_client(request: Request) -> str:
+    """Return the client id from a valid HTTP Basic header, or raise ``InvalidClient``.
+
+    Checks the failure limits first (429 while one is reached) and counts a refusal.
+    """
+    credentials = basic_credentials(request)
+    client_id, secret = credentials if credentials is not None else (None, "")
+    counters = limits.introspection_counters(request, client_id)
+    refuse_if_locked(limits.retry_after(counters))
+    clients = app_settings.INTROSPECTION_CLIENTS
+    expected = clients.get(client_id) if client_id is not None else None
     # Compare even for an unknown client, so that timing does not tell which ids exist.
     matches = constant_time_compare(secret, expected or "unknown-client-" + secret[::-1])
-    if scheme.lower() != "basic" or expected is None or not matches:
+    if client_id is None or expected is None or not matches:
+        limits.record_failure(counters)
         raise InvalidClient()
     return client_id
 
@@ -60,7 +83,7 @@ class IntrospectView(PublicView):
 
     @extend_schema(
         request=IntrospectionRequestSerializer,
-        responses={200: IntrospectionSerializer, **errors(400, 401)},
+        responses={200: IntrospectionSerializer, **errors(400, 401, 429)},
         auth=[{"basicAuth": []}],  # type: ignore[list-item]  # drf-spectacular takes these
     )
     def post(self, request: Request) -> Response:

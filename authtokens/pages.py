@@ -21,12 +21,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import limits, services
 from .clients import client_ip, summarize
 from .cookies import clear_token_cookie, cookie_session, set_token_cookie
 from .exceptions import SessionExpired, TokenExpired, TokenRevoked
 from .models import Device, Reason
-from .throttling import AuthTokensThrottle
 
 MESSAGES = {
     "expired": "Your session expired. Please sign in again.",
@@ -45,6 +44,20 @@ class SignInForm(AuthenticationForm):
     device_name = forms.CharField(
         max_length=100, required=False, help_text="So that you can tell your devices apart."
     )
+    locked_for: int | None = None  # seconds, when the failure limits refused the attempt
+
+    def clean(self) -> dict[str, Any]:
+        # The failure limits first: a locked-out client costs no password hashing.
+        username = self.cleaned_data.get("username")
+        if username is not None and self.request is not None:
+            self.locked_for = limits.sign_in_wait(self.request, username)
+            if self.locked_for is not None:
+                raise forms.ValidationError(
+                    "Too many failed attempts. Please try again in %(wait)s.",
+                    code="throttled",
+                    params={"wait": limits.describe_wait(self.locked_for)},
+                )
+        return super().clean()
 
 
 def _sign_in_url(reason: str, next_url: str = "") -> str:
@@ -83,28 +96,26 @@ def _safe_next(request: HttpRequest) -> str:
 
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request, data=request.POST or None)
-    status = 200
-    if request.method == "POST":
-        throttle, scope = AuthTokensThrottle(), SimpleNamespace(throttle_scope="sign_in")
-        if not throttle.allow_request(request, scope):  # a Django request, duck-typed
-            form.add_error(None, "Too many attempts. Please wait a minute and try again.")
-            status = 429
-        elif form.is_valid():
-            issued = services.issue(
-                form.get_user(),
-                device_name=form.cleaned_data["device_name"],
-                user_agent=request.headers.get("user-agent", ""),
-                ip_address=client_ip(request.META),
-            )
-            response = HttpResponseRedirect(_safe_next(request))
-            set_token_cookie(response, issued)
-            return response
+    if request.method == "POST" and form.is_valid():
+        issued = services.issue(
+            form.get_user(),
+            device_name=form.cleaned_data["device_name"],
+            user_agent=request.headers.get("user-agent", ""),
+            ip_address=client_ip(request.META),
+        )
+        redirect = HttpResponseRedirect(_safe_next(request))
+        set_token_cookie(redirect, issued)
+        return redirect
     context = {
         "form": form,
         "next": request.GET.get("next", ""),
         "message": MESSAGES.get(request.GET.get("reason", "")),
     }
-    return render(request, "authtokens/sign_in.html", context, status=status)
+    if form.locked_for is None:
+        return render(request, "authtokens/sign_in.html", context)
+    response = render(request, "authtokens/sign_in.html", context, status=429)
+    response["Retry-After"] = str(form.locked_for)
+    return response
 
 
 @require_POST

@@ -6,19 +6,21 @@ import uuid
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import services
+from . import limits, services
 from .authentication import JWTAuthentication
 from .clients import client_ip
 from .cookies import CookieAuthentication, clear_token_cookie, set_token_cookie
 from .errors import exception_handler
-from .exceptions import InvalidCredentials
+from .exceptions import InvalidCredentials, TokenError
 from .keys import get_key_ring
 from .models import Device, Reason
 from .openapi import DEVICE_ID, MeSerializer, TokenResponseSerializer, errors, extend_schema
@@ -30,7 +32,6 @@ from .serializers import (
     TokenRequestSerializer,
     token_body,
 )
-from .throttling import AuthTokensThrottle
 
 # Token responses must not be cached by anyone (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -63,11 +64,14 @@ def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
     return serializer.validated_data
 
 
+def refuse_if_locked(wait: int | None) -> None:
+    """429 ``throttled`` with ``Retry-After`` while a failure limit is reached."""
+    if wait is not None:
+        raise Throttled(wait=wait, detail="Too many failed attempts.")
+
+
 class TokenIssueView(PublicView):
     """Sign in with a username and password; a new device gets its tokens."""
-
-    throttle_classes = [AuthTokensThrottle]
-    throttle_scope = "sign_in"
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -75,6 +79,9 @@ class TokenIssueView(PublicView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(TokenRequestSerializer, request)
+        # Before the password is hashed: a locked-out client costs no PBKDF2 work.
+        refuse_if_locked(limits.sign_in_wait(request._request, data["username"]))
+        # A failure sends user_login_failed, which counts it (limits.count_failed_sign_in).
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None:  # wrong password, unknown or inactive user: one answer (G7)
             raise InvalidCredentials()
@@ -89,6 +96,10 @@ class TokenIssueView(PublicView):
         return Response(token_body(issued), headers=NO_STORE)
 
 
+def _by_cookie(request: Request) -> bool:
+    return isinstance(request.successful_authenticator, CookieAuthentication)
+
+
 class TokenExtendView(AuthTokensView):
     @extend_schema(request=None, responses={200: TokenResponseSerializer, **errors(400, 401, 403)})
     def post(self, request: Request) -> Response:
@@ -96,20 +107,22 @@ class TokenExtendView(AuthTokensView):
 
 
 class TokenRefreshView(PublicView):
-    throttle_classes = [AuthTokensThrottle]
-    throttle_scope = "refresh"
+    """Trade a refresh token for new tokens; refused ones count per client address."""
 
     @extend_schema(
         request=RefreshRequestSerializer,
         responses={200: TokenResponseSerializer, **errors(400, 401, 429)},
     )
     def post(self, request: Request) -> Response:
-        issued = services.refresh(_validated(RefreshRequestSerializer, request)["refresh"])
+        counters = limits.refresh_counters(request)
+        refuse_if_locked(limits.retry_after(counters))
+        token = _validated(RefreshRequestSerializer, request)["refresh"]
+        try:
+            issued = services.refresh(token)
+        except TokenError:
+            limits.record_failure(counters)
+            raise
         return Response(token_body(issued), headers=NO_STORE)
-
-
-def _by_cookie(request: Request) -> bool:
-    return isinstance(request.successful_authenticator, CookieAuthentication)
 
 
 class LogoutView(AuthTokensView):
@@ -137,12 +150,21 @@ class PasswordChangeView(AuthTokensView):
 
     @extend_schema(
         request=PasswordChangeSerializer,
-        responses={200: TokenResponseSerializer, 204: None, **errors(400, 401, 403)},
+        responses={200: TokenResponseSerializer, 204: None, **errors(400, 401, 403, 429)},
     )
     def post(self, request: Request) -> Response:
         user = request.user
+        username = user.get_username()
+        # The old password is a password check like sign-in's: the same limits, checked
+        # before it is hashed, and a wrong one is a failed sign-in for that user.
+        refuse_if_locked(limits.sign_in_wait(request._request, username))
         serializer = PasswordChangeSerializer(data=request.data, context={"user": user})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            if _wrong_old_password(serializer.errors):
+                user_login_failed.send(
+                    sender=__name__, credentials={"username": username}, request=request._request
+                )
+            raise ValidationError(serializer.errors)
         issued = services.change_password(
             user, serializer.validated_data["new_password"], claims=claims_of(request)
         )
@@ -155,6 +177,12 @@ class PasswordChangeView(AuthTokensView):
         if _by_cookie(request):  # the browser keeps its session, under the new generation
             set_token_cookie(response, issued)
         return response
+
+
+def _wrong_old_password(errors: Any) -> bool:
+    return any(
+        getattr(error, "code", None) == "wrong_password" for error in errors.get("old_password", [])
+    )
 
 
 class RevokeView(AuthTokensView):

@@ -94,6 +94,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# First: refuses a username locked out by failed attempts before any password is hashed.
+AUTHENTICATION_BACKENDS = [
+    "authtokens.limits.FailureLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -189,6 +195,8 @@ AUTHTOKENS: dict[str, Any] = {
         if REDIS_URL
         else "authtokens.store.database.DatabaseStore"
     ),
+    # Proxies in front that append to X-Forwarded-For (0: the client is REMOTE_ADDR).
+    "TRUSTED_PROXY_COUNT": int(os.environ.get("TRUSTED_PROXY_COUNT", "0")),
 }
 
 LOGGING = {

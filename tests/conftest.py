@@ -147,3 +147,11 @@ def wait_until_warm(client, store, seconds=10):
     while client.get(store.warm_key) is None:
         assert time.monotonic() < deadline, "the mirror was not rebuilt"
         time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def forget_failure_counts() -> None:
+    """Each test starts with no failure counts kept in the process (``authtokens.limits``)."""
+    from authtokens import limits
+
+    limits.reset()

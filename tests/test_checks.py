@@ -44,7 +44,7 @@ def test_the_test_settings_pass(db):
         ),
         ({"ACTIVE_KID": "missing"}, ["authtokens.E005"]),
         ({"MAX_TOKEN_LENGTH": "big"}, ["authtokens.E006"]),
-        ({"THROTTLE_RATES": "10/min"}, ["authtokens.E008"]),
+        ({"FAILURE_LIMITS": "10/min"}, ["authtokens.E008"]),
         ({"COOKIE_SAMESITE": "None"}, ["authtokens.E009"]),
         ({"COOKIE_RENEW_AT": 1.5}, ["authtokens.E009"]),
         ({"REVOCATION_STORE": "authtokens.store.nowhere.Store"}, ["authtokens.E007"]),

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 URL = "/api/token/introspect/"
 
 
-def basic(client_id="resource-server", secret="s3cret-for-tests"):  # noqa: S107
+def basic(client_id="resource-server", secret="s3cret-for-tests-and-long-enough-0123456789"):  # noqa: S107
     encoded = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     return {"HTTP_AUTHORIZATION": f"Basic {encoded}"}
 
