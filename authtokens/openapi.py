@@ -47,7 +47,11 @@ class DeviceRefSerializer(serializers.Serializer):
 
 
 class TokenResponseSerializer(serializers.Serializer):
-    access = serializers.CharField(help_text="The access token (a JWT, typ at+jwt).")
+    access = serializers.CharField(
+        required=False,
+        help_text="The access token (a JWT, typ at+jwt). Absent when the request came with "
+        "the token cookie: the renewed cookie carries it, out of JavaScript's reach.",
+    )
     token_type = serializers.ChoiceField(choices=["Bearer"])
     expires_in = serializers.IntegerField(required=False, help_text="Absent: never expires.")
     refresh = serializers.CharField(required=False, help_text="Native clients only.")

@@ -100,10 +100,27 @@ def _by_cookie(request: Request) -> bool:
     return isinstance(request.successful_authenticator, CookieAuthentication)
 
 
+TOKEN_FIELDS = ("access", "refresh", "refresh_expires_in")
+
+
+def _tokens_answer(request: Request, issued: services.IssuedTokens) -> Response:
+    """The new tokens in the body; for a request that came with the cookie, in a renewed
+    cookie only, so that JavaScript never sees them (the body keeps expiry and device)."""
+    body = token_body(issued)
+    if not _by_cookie(request):
+        return Response(body, headers=NO_STORE)
+    response = Response(
+        {name: value for name, value in body.items() if name not in TOKEN_FIELDS},
+        headers=NO_STORE,
+    )
+    set_token_cookie(response, issued)
+    return response
+
+
 class TokenExtendView(AuthTokensView):
     @extend_schema(request=None, responses={200: TokenResponseSerializer, **errors(400, 401, 403)})
     def post(self, request: Request) -> Response:
-        return Response(token_body(services.extend(claims_of(request))), headers=NO_STORE)
+        return _tokens_answer(request, services.extend(claims_of(request)))
 
 
 class TokenRefreshView(PublicView):
@@ -173,10 +190,8 @@ class PasswordChangeView(AuthTokensView):
             if _by_cookie(request):
                 clear_token_cookie(response)
             return response
-        response = Response(token_body(issued), headers=NO_STORE)
-        if _by_cookie(request):  # the browser keeps its session, under the new generation
-            set_token_cookie(response, issued)
-        return response
+        # A browser keeps its session, under the new generation, in its cookie.
+        return _tokens_answer(request, issued)
 
 
 def _wrong_old_password(errors: Any) -> bool:

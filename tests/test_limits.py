@@ -479,3 +479,45 @@ def test_the_limiting_backend_must_come_first(settings):
     assert check_limits_backend() == []
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     assert [m.id for m in check_limits_backend()] == ["authtokens.W031"]
+
+
+# The cookie flow keeps the token away from JavaScript.
+
+
+def browser_signed_in(user):
+    client = Client()
+    response = client.post("/signin/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_a_cookie_extend_renews_the_cookie_and_leaves_the_token_out(user):
+    client = browser_signed_in(user)
+    old = client.cookies[COOKIE].value
+    response = client.post("/api/token/extend/")
+    assert response.status_code == 200
+    body = response.json()
+    assert "access" not in body and "refresh" not in body
+    assert body["expires_in"] > 0 and body["device"]["id"]
+    cookie = response.cookies[COOKIE]
+    assert cookie.value != old and cookie["httponly"]
+    assert client.get("/api/me/").status_code == 200
+
+
+def test_a_cookie_password_change_renews_the_cookie_and_leaves_the_token_out(user):
+    client = browser_signed_in(user)
+    old = client.cookies[COOKIE].value
+    response = client.post(
+        "/api/password/change/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert "access" not in body and "refresh" not in body and body["device"]["id"]
+    assert response.cookies[COOKIE].value != old
+    assert client.get("/api/me/").status_code == 200
+
+
+def test_a_bearer_extend_still_returns_the_token(api, user, sign_in):
+    response = api.post("/api/token/extend/", **bearer(sign_in(user)["access"]))
+    assert response.status_code == 200 and response.json()["access"]
+    assert COOKIE not in response.cookies
