@@ -69,12 +69,13 @@ def _check_lifetimes() -> Iterable[Error | Warning]:
             yield Error(
                 f"AUTHTOKENS {name} must be a non-negative timedelta.", id="authtokens.E003"
             )
-    idle = app_settings.REFRESH_IDLE_LIMIT
-    if idle is not None and (not isinstance(idle, timedelta) or idle <= timedelta(0)):
-        yield Error(
-            "AUTHTOKENS REFRESH_IDLE_LIMIT must be a positive timedelta or None.",
-            id="authtokens.E003",
-        )
+    for name in ("REFRESH_IDLE_LIMIT", "NON_EXPIRING_IDLE_LIMIT"):
+        idle = getattr(app_settings, name)
+        if idle is not None and (not isinstance(idle, timedelta) or idle <= timedelta(0)):
+            yield Error(
+                f"AUTHTOKENS {name} must be a positive timedelta or None.",
+                id="authtokens.E003",
+            )
     refresh = app_settings.REFRESH_TOKEN_LIFETIME
     if refresh is not None and (not isinstance(refresh, timedelta) or refresh <= timedelta(0)):
         yield Error(

@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     # A refresh token unused for longer than this is refused and its device signed out
     # (RFC 9700 section 4.14.2), even one that never expires; None: no idle limit.
     "REFRESH_IDLE_LIMIT": None,
+    # An access token that never expires, unused for longer than this, is refused and its
+    # device signed out (RFC 9700 section 4.14.2); use is written at most once per device per
+    # tenth of it (at most a day) per process. 90 days: REFRESH_TOKEN_LIFETIME's default, so
+    # no native app outlives it idle. None: no idle limit.
+    "NON_EXPIRING_IDLE_LIMIT": timedelta(days=90),
     # A rotated refresh token replayed within this window is not treated as theft.
     "REFRESH_REUSE_GRACE": timedelta(seconds=10),
     # The device that changes its own password stays signed in (every other device is not).

@@ -68,6 +68,9 @@ class Device(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+    # A keyed digest of the user's credentials (password hash, is_active) its tokens were
+    # issued under; ``authtokens_reconcile`` compares it to catch changes no signal reported.
+    credential_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = DeviceQuerySet.as_manager()
 

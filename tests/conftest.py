@@ -150,6 +150,14 @@ def wait_until_warm(client, store, seconds=10):
 
 
 @pytest.fixture(autouse=True)
+def forget_recorded_use() -> None:
+    """Each test starts with an empty record of device use (``authtokens.usage``)."""
+    from authtokens import usage
+
+    usage.reset()
+
+
+@pytest.fixture(autouse=True)
 def forget_failure_counts() -> None:
     """Each test starts with no failure counts kept in the process (``authtokens.limits``)."""
     from authtokens import limits
