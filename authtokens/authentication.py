@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from . import services
+from . import credentials, services, usage
 from .errors import bearer_challenge, to_api_exception
 from .exceptions import AuthTokensError, InvalidClaim, MalformedToken, TokenRevoked
 
@@ -36,9 +36,18 @@ class LazyUser(SimpleLazyObject):
 
 
 def _load_user(model: Any, pk: Any) -> Any:
+    try:
+        return _fetch_user(model, pk)
+    except AuthTokensError as error:  # raised inside a view: DRF answers 401 with a challenge
+        raise to_api_exception(error) from None
+
+
+def _fetch_user(model: Any, pk: Any) -> Any:
+    """Return the token's user, or raise ``TokenRevoked`` if it was deleted or deactivated
+    since the token was checked (``QuerySet.update`` or raw SQL: no signal revoked it)."""
     user = model._default_manager.filter(pk=pk).first()
-    if user is None:  # deleted since the token was checked
-        raise to_api_exception(TokenRevoked())
+    if user is None or not credentials.is_active(user):
+        raise TokenRevoked()
     return user
 
 
@@ -63,18 +72,39 @@ class JWTAuthentication(BaseAuthentication):
         return bearer_challenge()
 
 
-def user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
-    """Verify ``token`` and return its (lazy) user and claims, or raise an ``AuthTokensError``."""
+def _lazy_user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """Verify ``token`` and return its (lazy) user and claims, or raise an ``AuthTokensError``.
+
+    A never-expiring token's use is recorded here (``usage``): at most one write per device per
+    touch interval, and an idle one is refused.
+    """
     claims = services.authenticate(token)
+    usage.note_use(claims)
     try:
         return LazyUser(claims["sub"]), claims
     except ValidationError:  # a sub that is no primary key of this user model
         raise InvalidClaim() from None
 
 
+def user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """Verify a cookie's ``token`` and return its user, already loaded, and claims, or raise
+    an ``AuthTokensError``: ``TokenRevoked`` for a deleted or inactive user.
+
+    The cookie path (pages, and API calls by the cookie) loads the user row at once, one
+    query: pages show the user anyway, and so every page refuses an inactive user.
+    """
+    user, claims = _lazy_user_and_claims(token)
+    user.__dict__["_wrapped"] = _fetch_user(get_user_model(), user.pk)
+    return user, claims
+
+
 def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
-    """Verify ``token`` and return DRF's (user, auth) pair, or raise the HTTP error."""
+    """Verify a Bearer ``token`` and return DRF's (user, auth) pair, or raise the HTTP error.
+
+    The user stays lazy: a view that reads only ``request.user.pk`` costs no query, and so
+    cannot see a deactivation made behind the ORM's back before ``authtokens_reconcile``.
+    """
     try:
-        return user_and_claims(token)
+        return _lazy_user_and_claims(token)
     except AuthTokensError as error:
         raise to_api_exception(error) from None

@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.crypto import constant_time_compare
 
-from . import tokens
+from . import credentials, tokens, usage
 from .conf import app_settings
 from .context import acting_as
 from .exceptions import (
@@ -67,6 +67,7 @@ def issue(
             created_at=now,
             last_used_at=now,
             expires_at=now,
+            credential_digest=credentials.digest(user),
         )
         return mint(device, generation, now, with_refresh=uses_refresh(device))[0]
 
@@ -95,13 +96,23 @@ def extend(claims: dict[str, Any]) -> IssuedTokens:
     # (a concurrent request revoking this very token), and a new token would escape it.
     check_not_revoked(claims, _database_state(claims))
     now = tokens.now()
+    device = Device.objects.select_related("user").filter(pk=claims["did"]).first()
+    if device is None:
+        raise TokenRevoked()
+    _end_on_credential_change(device)
+    if now >= device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME:
+        raise SessionExpired()
     with transaction.atomic():
-        device = Device.objects.filter(pk=claims["did"]).first()
-        if device is None:
-            raise TokenRevoked()
-        if now >= device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME:
-            raise SessionExpired()
         return mint(device, claims["gen"], now, with_refresh=False)[0]
+
+
+def _end_on_credential_change(device: Device) -> None:
+    """Revoke every token of the device's user, and raise ``TokenRevoked``, if the user was
+    deactivated or their password changed where no signal saw it (``QuerySet.update``)."""
+    reason = credentials.change_reason(device.credential_digest, device.user)
+    if reason is not None:
+        revoke_user(device.user, reason=reason)
+        raise TokenRevoked()
 
 
 def refresh(token: object) -> IssuedTokens:
@@ -241,6 +252,10 @@ def logout_others(user: Any, *, claims: dict[str, Any]) -> IssuedTokens:
 def _reissue(user: Any, device_id: str) -> IssuedTokens:
     """Issue tokens under ``user``'s current generation to a device a user revocation kept."""
     device = Device.objects.select_related("user").get(pk=device_id)
+    # Record the credentials its new tokens are issued under (a new password, say): with the
+    # old record, authtokens_reconcile would sign out the very device that made the change.
+    device.credential_digest = credentials.digest(device.user)
+    Device.objects.filter(pk=device.pk).update(credential_digest=device.credential_digest)
     return mint(device, current_generation(user), tokens.now(), with_refresh=uses_refresh(device))[
         0
     ]
@@ -274,7 +289,10 @@ def introspect(token: object, *, token_type_hint: str | None = None) -> dict[str
     """Return the claims and type of an active token, or None (RFC 7662 section 2.2).
 
     Active means valid by every rule and at every revocation level, as for authentication;
-    a refresh token must also be the current one of its rotation.
+    a refresh token must also be the current one of its rotation. Unlike the hot path, it
+    reads the user: a user deactivated, or whose password changed, even behind the ORM's back
+    (``QuerySet.update``), has no active token. A never-expiring access token idle past
+    ``NON_EXPIRING_IDLE_LIMIT`` is not active; introspecting one counts as its use.
     """
     decoded = _decode_either(token, token_type_hint)
     if decoded is None:
@@ -283,6 +301,10 @@ def introspect(token: object, *, token_type_hint: str | None = None) -> dict[str
     try:
         if token_type == tokens.ACCESS:
             _check_access(claims)
+            usage.note_use(claims)
+            device = Device.objects.select_related("user").filter(pk=claims["did"]).first()
+            if not _credentials_unchanged(device):
+                return None
         elif not _is_current_refresh_token(claims):
             return None
     except TokenError:
@@ -300,8 +322,19 @@ def _is_current_refresh_token(claims: dict[str, Any]) -> bool:
         .filter(digest=refresh_digest(claims["jti"]), rotated_at__isnull=True)
         .first()
     )
-    return row is not None and constant_time_compare(
-        row.password_digest, password_digest(row.device.user)
+    return (
+        row is not None
+        and constant_time_compare(row.password_digest, password_digest(row.device.user))
+        and _credentials_unchanged(row.device)
+    )
+
+
+def _credentials_unchanged(device: Device | None) -> bool:
+    """Whether ``device`` exists and its user is active, with the credentials its tokens
+    were issued under."""
+    return (
+        device is not None
+        and credentials.change_reason(device.credential_digest, device.user) is None
     )
 
 
