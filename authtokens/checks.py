@@ -108,7 +108,6 @@ def _check_cookies() -> Iterable[Error | Warning]:
         )
 
 
-def _check_audiences() -> Iterable[Error]:
 def _check_limits() -> Iterable[Error]:
     from .limits import NAMES, parse_limit
 
@@ -153,6 +152,7 @@ def _check_introspection_clients() -> Iterable[Error]:
             )
 
 
+def _check_audiences() -> Iterable[Error]:
     native, non_expiring = app_settings.NATIVE_AUDIENCES, app_settings.NON_EXPIRING_AUDIENCES
     if isinstance(native, str) or isinstance(non_expiring, str):
         yield Error(
@@ -190,7 +190,6 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
     ]
 
 
-@register("authtokens")
 LIMITS_BACKEND = "authtokens.limits.FailureLimitBackend"
 
 
@@ -211,6 +210,7 @@ def check_limits_backend(app_configs: Any = None, **kwargs: Any) -> list[Warning
     ]
 
 
+@register("authtokens")
 def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     """With the Redis store: refuse fail-open options, require timeouts, warn on eviction."""
     if app_settings.REVOCATION_STORE != REDIS_STORE:
