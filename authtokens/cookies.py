@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -20,7 +21,7 @@ from . import services, tokens
 from .authentication import LazyUser, user_and_claims
 from .conf import app_settings
 from .errors import bearer_challenge, to_api_exception
-from .exceptions import AuthTokensError, TokenError
+from .exceptions import AuthTokensError, StoreUnavailable, TokenError
 from .services import IssuedTokens
 
 CACHE_ATTRIBUTE = "_authtokens_cookie_session"
@@ -113,6 +114,10 @@ class TokenCookieMiddleware:
             try:
                 set_token_cookie(response, services.extend(session.claims))
             except TokenError:  # the session reached its maximum: let the token run out
+                pass
+            except (StoreUnavailable, DatabaseError):
+                # The database is away: the token still has half its life, and the view has
+                # answered already (a 503 of its own, if it needed the database). Renew later.
                 pass
         return response
 

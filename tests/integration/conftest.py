@@ -155,7 +155,8 @@ def start_gunicorn(redis_url: str, db_port: int, workers: int = 2, **env: str) -
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        # AUTHTOKENS_TEST_SERVER_LOG=file keeps the server's log, to debug a failing test.
+        stderr=open(os.environ.get("AUTHTOKENS_TEST_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
     )
     server = Server(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 30
