@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from authtokens import services, tokens
+from authtokens.conf import app_settings
 from authtokens.exceptions import TokenRevoked
 from authtokens.models import Device, Reason
 from authtokens.revocation import check_not_revoked
@@ -18,7 +22,19 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(params=[DatabaseStore, RedisStore], ids=["database", "redis"])
+class RebuiltRedisStore(RedisStore):
+    """The Redis store, asked only after its mirror was flushed and rebuilt from the database:
+    what the rebuild copies must answer exactly as the writes it replaces."""
+
+    def get_state(self, claims):
+        self.client().flushdb()
+        assert self.rebuild() is not None
+        return super().get_state(claims)
+
+
+@pytest.fixture(
+    params=[DatabaseStore, RedisStore, RebuiltRedisStore], ids=["database", "redis", "rebuilt"]
+)
 def contract_store(request, settings):
     path = f"{request.param.__module__}.{request.param.__name__}"
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REVOCATION_STORE": path}
@@ -50,6 +66,33 @@ def test_token_level(contract_store, user):
     services.revoke_token(revoked, reason=Reason.TOKEN)
     assert_revoked(contract_store, revoked)
     check_not_revoked(kept, state_of(contract_store, kept))
+
+
+def test_an_unknown_device_is_revoked(contract_store, user):
+    claims = issued_claims(user)
+    assert_revoked(contract_store, {**claims, "did": str(uuid.uuid4())})
+
+
+def test_another_users_device_is_revoked(contract_store, user):
+    mine, theirs = issued_claims(user), issued_claims(UserFactory())
+    assert_revoked(contract_store, {**mine, "did": theirs["did"]})
+
+
+def test_another_subject_on_my_device_is_revoked(contract_store, user):
+    mine = issued_claims(user)
+    assert_revoked(contract_store, {**mine, "sub": str(UserFactory().pk)})
+
+
+def test_revocations_hold_until_exp_plus_the_leeway(contract_store, user):
+    """Decode accepts a token until exp + LEEWAY: every level must hold that long."""
+    device, token, person = issued_claims(user), issued_claims(user), issued_claims(UserFactory())
+    services.revoke_device(device["did"], reason=Reason.ADMIN)
+    services.revoke_token(token, reason=Reason.TOKEN)
+    services.logout_all(Device.objects.get(pk=person["did"]).user)
+    inside_leeway = app_settings.LEEWAY / 2
+    for claims in (device, token, person):
+        with time_machine.travel(tokens.expires_at(claims) + inside_leeway):
+            assert_revoked(contract_store, claims)
 
 
 def test_device_level(contract_store, user):
