@@ -164,16 +164,9 @@ def _user_revocation_reason(row: RefreshToken, user: Any) -> str | None:
     """Why every token of ``user`` must end, if a change no signal saw says so, else None."""
     if not constant_time_compare(row.password_digest, password_digest(user)):
         return Reason.PASSWORD_CHANGE
-    if not _is_active(user):
+    if not credentials.is_active(user):  # no is_active at all counts as active
         return Reason.USER_DEACTIVATED
     return None
-
-
-def _is_active(user: Any) -> bool:
-    """Whether ``user`` may hold tokens: Django's rule (``ModelBackend``), so a user model
-    without ``is_active``, or with ``None`` there, counts as active."""
-    flag = getattr(user, "is_active", None)
-    return flag is None or bool(flag)
 
 
 def _refresh_failure(row: RefreshToken, device: Device, now: datetime) -> TokenRevoked | None:
