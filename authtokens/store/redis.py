@@ -105,6 +105,7 @@ class RedisStore(RevocationStore):
         self._down = False
         self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
         self._rebuilding = threading.Lock()
+        self._rebuild_thread: threading.Thread | None = None
         self.guard = MirrorGuard(
             lambda: self.client().connection_pool,
             lambda: (self.warm_key, self.rebuild_lock_key),
@@ -114,8 +115,10 @@ class RedisStore(RevocationStore):
         return get_redis_connection(self.cache_alias)
 
     def close(self) -> None:
-        """Stop this instance's background thread (settings changed, tests)."""
+        """Stop this instance's background work (settings changed, tests)."""
         self.guard.stop()
+        if self._rebuild_thread is not None:
+            self._rebuild_thread.join(timeout=10)
 
     def key(self, kind: str, ident: str = "") -> str:
         return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
@@ -264,13 +267,16 @@ class RedisStore(RevocationStore):
         """Start one rebuild thread in this process, unless one is already running."""
         if self._rebuilding.locked():
             return
-        threading.Thread(
-            target=self._rebuild_thread, name="authtokens-rebuild", daemon=True
-        ).start()
+        self._rebuild_thread = threading.Thread(
+            target=self._rebuild_in_thread, name="authtokens-rebuild", daemon=True
+        )
+        self._rebuild_thread.start()
 
-    def _rebuild_thread(self) -> None:
+    def _rebuild_in_thread(self) -> None:
         try:
             self.rebuild()
+        except Exception:  # a failed rebuild leaves the mirror cold: safe, and said once
+            logger.exception("Rebuilding the Redis revocation mirror failed.")
         finally:
             connection.close()  # the thread's own database connection
 
