@@ -155,7 +155,11 @@ def test_native_tokens_cannot_be_extended(api, user, sign_in):
     assert response.json()["code"] == "not_extendable"
 
 
-def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(api, user, sign_in, redis):
+def test_non_expiring_native_token_has_no_exp_and_is_still_revocable(
+    api, user, sign_in, redis, settings
+):
+    # Ten years of daily use; the idle limit (tests/test_idle.py) is not what this is about.
+    settings.AUTHTOKENS = {**settings.AUTHTOKENS, "NON_EXPIRING_IDLE_LIMIT": None}
     body = sign_in(user, client="native", audience="iPhone-App", device_name="Frank's iPhone")
     assert "expires_in" not in body and "refresh" not in body
     assert "exp" not in jwt.decode(body["access"], options={"verify_signature": False})

@@ -54,3 +54,4 @@ class RevocationStore(ABC):
 
     def close(self) -> None:
         """Release what the instance holds (threads, connections) when it is replaced."""
+        return None  # the database store holds nothing of its own

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError, connections, router

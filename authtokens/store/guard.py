@@ -43,7 +43,7 @@ def queued_connection(pool: Any) -> Any:
     one write with its command.
     """
 
-    class NoHandshake(pool.connection_class):  # type: ignore[name-defined,misc]
+    class NoHandshake(pool.connection_class):
         def on_connect(self) -> None:
             self._parser.on_connect(self)
 

@@ -28,15 +28,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Relay:
-    """Forward 127.0.0.1:port to PostgreSQL until ``cut()``; ``restore()`` listens again."""
+    """Forward 127.0.0.1:port to a server (PostgreSQL, Redis) until ``cut()``; ``restore()``
+    listens again."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target, self.port = target, free_port()
         self.sockets: list[socket.socket] = []
         self.listener: socket.socket | None = None
+        self.lock = threading.Lock()
         self.restore()
 
     def restore(self) -> None:
+        with self.lock:  # a test's timer may restore while the test itself cuts
+            self._listen()
+
+    def _listen(self) -> None:
+        if self.listener is not None:
+            return  # listening already
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", self.port))
@@ -44,9 +52,16 @@ class Relay:
         threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
 
     def cut(self) -> None:
+        with self.lock:
+            self._cut()
+
+    def _cut(self) -> None:
         listener, self.listener = self.listener, None
         if listener:
-            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() would not
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() won't
+            except OSError:
+                pass
             listener.close()
         for sock in self.sockets:
             try:
@@ -62,7 +77,11 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(self.target)
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:  # the server itself is down: so is this connection
+                client.close()
+                continue
             self.sockets += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()

@@ -42,7 +42,9 @@ def warm_up(server, token, client, seconds=20):
 def accepted(server, tokens, rounds=3):
     """How many replays of ``tokens`` were answered 200 (spread over both workers)."""
     return sum(
-        server.request("GET", "/api/me/", token)[0] == 200 for _ in range(rounds) for token in tokens
+        server.request("GET", "/api/me/", token)[0] == 200
+        for _ in range(rounds)
+        for token in tokens
     )
 
 
@@ -223,4 +225,3 @@ def test_a_rebuilt_mirror_keeps_revocations_inside_the_leeway(own_redis, transac
         assert accepted(server, [victim["access"]], rounds=10) == 0
     finally:
         stop(process)
-
