@@ -27,7 +27,11 @@ ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
 PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
-MAX_NUMERIC_DATE = 2**53  # past any real date, and still exact in JSON (RFC 7519 section 2)
+# The last second datetime can hold (9999-12-31T23:59:59Z)...
+LAST_DATETIME_SECOND = 253402300799
+# ...less a day: every NumericDate we accept (RFC 7519 section 2) stays a datetime through
+# the stores' arithmetic (the Redis store rounds exp up to its hour and adds LEEWAY).
+MAX_NUMERIC_DATE = LAST_DATETIME_SECOND - 86400
 
 
 def now() -> datetime:
@@ -148,7 +152,10 @@ def _check_claims(claims: dict[str, Any], token_type: str) -> None:
             raise exc.MissingClaim(f"The token lacks the required '{name}' claim.")
     for name in ("iat", "exp", "nbf"):
         if name in claims and not _is_numeric_date(claims[name]):
-            raise exc.InvalidClaim(f"The '{name}' claim must be a whole number of seconds.")
+            raise exc.InvalidClaim(
+                f"The '{name}' claim must be a whole number of seconds, from 0 to "
+                f"{MAX_NUMERIC_DATE}."
+            )
     for name, limit in (("sub", 255), ("jti", 64)):
         # Printable ASCII only: they become database values and Redis keys (no NUL, no spaces).
         value = claims[name]
@@ -178,7 +185,7 @@ def _check_times(claims: dict[str, Any]) -> None:
 
 
 def _is_numeric_date(value: object) -> bool:
-    return type(value) is int and 0 <= value < MAX_NUMERIC_DATE
+    return type(value) is int and 0 <= value <= MAX_NUMERIC_DATE
 
 
 def _is_canonical_uuid(value: object) -> bool:

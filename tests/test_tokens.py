@@ -159,6 +159,14 @@ def test_native_audience_that_expires_needs_exp():
         {"exp": 10**400},
         {"exp": True},
         {"iat": 1.5},
+        # Past the last NumericDate: datetime's last second, less a day for the stores.
+        {"exp": 253402300799},
+        {"exp": 253402214400},
+        {"exp": 2**53 - 1},
+        {"nbf": 253402214400},
+        {"iat": 253402214400},
+        {"iat": -1},
+        {"nbf": -1},
         {"gen": "0"},
         {"gen": -1},
         {"did": "not-a-uuid"},
@@ -169,6 +177,15 @@ def test_native_audience_that_expires_needs_exp():
 )
 def test_claims_of_the_wrong_type_are_refused(overrides):
     assert rejected(forge(claims(**overrides))) == "invalid_claim"
+
+
+def test_the_last_numeric_date_is_the_end_of_9999_less_a_day():
+    """The farthest exp accepted is a datetime with an hour and a day of leeway to spare."""
+    assert tokens.MAX_NUMERIC_DATE == 253402214399  # 9999-12-30T23:59:59Z
+    decoded = tokens.decode(forge(claims(exp=tokens.MAX_NUMERIC_DATE)), token_type=ACCESS)
+    expires = tokens.expires_at(decoded)
+    assert expires is not None and expires.isoformat() == "9999-12-30T23:59:59+00:00"
+    assert expires + timedelta(hours=1) + timedelta(hours=23)  # no OverflowError
 
 
 def test_unknown_critical_header_is_refused():
