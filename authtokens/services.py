@@ -249,9 +249,13 @@ def _reissue(user: Any, device_id: str) -> IssuedTokens:
     # old record, authtokens_reconcile would sign out the very device that made the change.
     device.credential_digest = credentials.digest(device.user)
     Device.objects.filter(pk=device.pk).update(credential_digest=device.credential_digest)
-    return mint(device, current_generation(user), tokens.now(), with_refresh=uses_refresh(device))[
-        0
-    ]
+    now = tokens.now()
+    issued, successor = mint(device, current_generation(user), now, with_refresh=uses_refresh(device))
+    if successor is not None:  # the device keeps exactly one live refresh token
+        RefreshToken.objects.filter(device=device, rotated_at__isnull=True).exclude(
+            pk=successor.pk
+        ).update(rotated_at=now)  # displaced: its generation is refused anyway
+    return issued
 
 
 def logout_all(user: Any) -> None:

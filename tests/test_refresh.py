@@ -13,6 +13,7 @@ from authtokens import tokens
 from authtokens.models import Device, RefreshToken, RevocationEvent
 from authtokens.services import refresh_digest
 from tests.conftest import bearer
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -294,3 +295,15 @@ def test_a_user_model_without_is_active_counts_as_active():
     unset.is_active = None  # type: ignore[attr-defined]
     inactive.is_active = False  # type: ignore[attr-defined]
     assert _is_active(Plain()) and _is_active(unset) and not _is_active(inactive)
+
+
+def test_a_device_kept_by_a_password_change_still_has_one_live_refresh_token(api, phone):
+    body = api.post(
+        "/api/password/change/",
+        {"old_password": PASSWORD, "new_password": "a brand new passphrase 42"},
+        format="json",
+        **bearer(phone["access"]),
+    ).json()
+    assert live_rows() == [row_of(body["refresh"])]
+    assert refresh(api, body["refresh"]).status_code == 200
+    assert refresh(api, phone["refresh"]).status_code == 401  # the old generation
