@@ -250,7 +250,8 @@ def _reissue(user: Any, device_id: str) -> IssuedTokens:
     device.credential_digest = credentials.digest(device.user)
     Device.objects.filter(pk=device.pk).update(credential_digest=device.credential_digest)
     now = tokens.now()
-    issued, successor = mint(device, current_generation(user), now, with_refresh=uses_refresh(device))
+    generation, with_refresh = current_generation(user), uses_refresh(device)
+    issued, successor = mint(device, generation, now, with_refresh=with_refresh)
     if successor is not None:  # the device keeps exactly one live refresh token
         RefreshToken.objects.filter(device=device, rotated_at__isnull=True).exclude(
             pk=successor.pk
