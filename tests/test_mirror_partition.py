@@ -49,7 +49,9 @@ def partition(own_redis, settings):
         "REDIS_AUDIT_INTERVAL": AUDIT,
     }
     assert get_store().rebuild() == 0
-    yield relay, RedisStore(cache_alias="direct")
+    other_process = RedisStore(cache_alias="direct")
+    yield relay, other_process
+    other_process.close()
     relay.cut()
 
 

@@ -1,17 +1,18 @@
-"""The mirror guard: delivers, in the background, what a failed mirror write owes Redis.
+"""The mirror guard: delivers what a failed mirror write owes Redis, until Redis has it.
 
 When a revocation commits but its copy cannot reach Redis, the mirror must stop being trusted
-before anyone reads it again. The request that revoked cannot wait for that (Redis may hang for
-seconds), so it hands the job to this thread, one per process, which keeps trying until Redis
-has executed ``DEL warm rebuild-lock``:
+before anyone reads it again: Redis must execute ``DEL warm rebuild-lock``.
 
-- The command is written on a connection that sends nothing before it (no handshake to wait
-  for) and is never abandoned on a timeout: a hung Redis (SIGSTOP, a long fork) finds it queued
-  in its socket buffer and runs it before anything a client sends after it wakes up.
+- The revoking request writes that command itself, after its commit and before its response,
+  so the command is in Redis's socket buffer before anything a client sends after the
+  response; it does not wait for the reply (Redis may hang for seconds). The connection sends
+  nothing before it (no handshake reply to wait for), and a timeout never abandons it: a hung
+  Redis (SIGSTOP, a long fork) finds it queued and runs it first when it wakes up.
+- This module's thread, one per process, reads the replies, and writes the command again when
+  a connection was refused or lost, until Redis has executed one written after the last
+  commit that asked for it.
 - Deleting the rebuild lock too makes a rebuild that started before the revocation unable to
   mark the mirror warm over it (its finishing script checks its lock).
-- An invalidation requested while one is in flight is sent again once the first lands: only a
-  command sent after the commit is known to cover it.
 
 It also releases rebuild locks whose release failed, so that a blip during a rebuild does not
 leave every process on the database until the lock's TTL runs out.
@@ -24,6 +25,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -32,7 +34,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 logger = logging.getLogger("authtokens.store")
 
 RETRY_PAUSE = 0.05  # seconds between connection attempts while Redis refuses or is gone
-IDLE_WAKE = 1.0  # seconds the thread sleeps when it has nothing to do
+IDLE_WAKE = 10.0  # seconds between checks that the standby connection is still alive
+SYNC_PAUSE = 1.0  # after a caller could not connect, callers leave it to the thread this long
 
 
 def queued_connection(pool: Any) -> Any:
@@ -65,15 +68,36 @@ def handshake_commands(connection: Any) -> list[tuple[Any, ...]]:
     return commands
 
 
+@dataclass
+class _Sent:
+    """An invalidation written to Redis whose replies we have not all read yet."""
+
+    connection: Any
+    unread: int
+    covers: int  # every invalidation requested up to this one was committed before the write
+
+
 class MirrorGuard:
-    """One background thread per process and store; started on first use, after any fork."""
+    """Delivers invalidations and lock releases; one thread per process and store, started on
+    first use, after any fork.
+
+    The first attempt at an invalidation is made by the caller, after its commit and before its
+    response: the command is then written before anything a client sends after that response.
+    Only the replies are awaited in the background. When that attempt cannot even connect, the
+    thread retries, and the callers of the next ``SYNC_PAUSE`` do not try again themselves, so
+    an unreachable Redis costs a request at most one connect timeout a second per process.
+    """
 
     def __init__(self, pool: Callable[[], Any], invalidation: Callable[[], tuple[str, ...]]):
         self._pool = pool  # returns the connection pool of the store's Redis
         self._invalidation = invalidation  # returns the keys to delete
         self._condition = threading.Condition()
         self._requested = 0  # invalidations asked for, ever
-        self._delivered = 0  # the highest request known to be covered by an executed DEL
+        self._delivered = 0  # the highest request covered by a DEL that Redis has executed
+        self._handed_over: list[_Sent] = []  # written by callers, for the thread to read
+        self._sync_again_at = 0.0
+        self._standby: Any = None  # an established connection, its handshake done
+        self._armed = False
         self._releases: list[tuple[Callable[[], Any], float]] = []
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -84,8 +108,28 @@ class MirrorGuard:
         """Drop the warm marker and any rebuild lock, as soon as Redis can be reached."""
         with self._condition:
             self._requested += 1
+            covers, try_now = self._requested, time.monotonic() >= self._sync_again_at
+            standby, self._standby = self._standby, None
+        sent = self._send(covers, standby) if try_now or standby is not None else None
+        with self._condition:
+            if sent is not None:
+                self._handed_over.append(sent)
+            elif try_now:
+                self._sync_again_at = time.monotonic() + SYNC_PAUSE
             self._start()
             self._condition.notify()
+
+    def arm(self) -> None:
+        """Keep a standby connection open from now on (the store has reached Redis).
+
+        A command written on a new connection waits in Redis's accept queue, and a hung
+        Redis that wakes up may serve an established connection's read before it; written on
+        an established one, it is served in the order it arrived."""
+        with self._condition:
+            if not self._armed:
+                self._armed = True
+                self._start()
+                self._condition.notify()
 
     def release(self, attempt: Callable[[], Any], until: float) -> None:
         """Run ``attempt`` (a lock release) until it succeeds or ``until`` (monotonic)."""
@@ -102,6 +146,8 @@ class MirrorGuard:
         with self._condition:
             self._stopped = True
             self._condition.notify()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(timeout=5)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is owed (for tests and shutdown); False on timeout."""
@@ -112,54 +158,118 @@ class MirrorGuard:
             time.sleep(0.01)
         return True
 
+    # -- writing the command ------------------------------------------------------------
+    def _send(self, covers: int, standby: Any = None) -> _Sent | None:
+        connection = standby
+        try:
+            if connection is None:
+                connection = queued_connection(self._pool())
+                connection.connect()
+                commands = [*handshake_commands(connection), ("DEL", *self._invalidation())]
+            else:
+                commands = [("DEL", *self._invalidation())]
+            connection.send_packed_command(connection.pack_commands(commands), False)
+            return _Sent(connection, len(commands), covers)
+        except (RedisError, OSError):
+            if connection is not None:
+                connection.disconnect()
+            return None
+
+    def _keep_standby(self) -> None:
+        """Open the standby connection, or check that it still answers."""
+        with self._condition:
+            standby, self._standby = self._standby, None
+        try:
+            if standby is None:
+                standby = queued_connection(self._pool())
+                standby.connect()
+                commands = [*handshake_commands(standby), ("PING",)]
+            else:
+                commands = [("PING",)]
+            standby.send_packed_command(standby.pack_commands(commands), False)
+            for _ in commands:
+                standby.read_response()
+        except (RedisError, OSError):
+            if standby is not None:
+                standby.disconnect()
+            return
+        with self._condition:
+            if self._standby is None and not self._stopped:
+                self._standby, standby = standby, None
+        if standby is not None:
+            standby.disconnect()
+
     # -- the thread ---------------------------------------------------------------------
     def _start(self) -> None:
         if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
             return
+        if self._pid != os.getpid():  # a forked child: its parent's sockets are not ours
+            self._standby, self._handed_over = None, []
         self._pid, self._stopped = os.getpid(), False
         self._thread = threading.Thread(target=self._run, name="authtokens-guard", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while True:
-            with self._condition:
-                while not (self._stopped or self.owes_invalidation or self._releases):
-                    self._condition.wait(IDLE_WAKE)
-                if self._stopped:
-                    return
-                target = self._requested
-            if target > self._delivered:
-                self._deliver_invalidation(target)
-            self._deliver_releases()
-
-    def _deliver_invalidation(self, target: int) -> None:
-        connection, unread = None, 0
+        in_flight: list[_Sent] = []
         while not self._stopped:
             try:
-                if connection is None:
-                    connection = queued_connection(self._pool())
-                    connection.connect()
-                    commands = [*handshake_commands(connection), ("DEL", *self._invalidation())]
-                    connection.send_packed_command(connection.pack_commands(commands), False)
-                    unread = len(commands)
-                while unread:
-                    # Keeps the socket on a timeout: the command stays queued in Redis.
-                    connection.read_response(disconnect_on_error=False)
-                    unread -= 1
-                break
+                in_flight = self._step(in_flight)
+            except Exception:  # this thread must outlive any surprise; say so, try again
+                logger.exception("The Redis mirror guard failed; retrying.")
+                time.sleep(RETRY_PAUSE * 20)
+        for sent in in_flight:
+            sent.connection.disconnect()
+        with self._condition:
+            standby, self._standby = self._standby, None
+        if standby is not None:
+            standby.disconnect()
+
+    def _step(self, in_flight: list[_Sent]) -> list[_Sent]:
+        """Wait for work, then write what is owed, read replies, release locks."""
+        with self._condition:
+            if not (self._stopped or self.owes_invalidation or self._releases):
+                self._condition.wait(IDLE_WAKE)
+            in_flight += self._handed_over
+            self._handed_over.clear()
+            stopped, requested = self._stopped, self._requested
+        if stopped:
+            return in_flight
+        if self._delivered < requested and not in_flight:
+            sent = self._send(requested)
+            if sent is None:
+                time.sleep(RETRY_PAUSE)
+            else:
+                in_flight.append(sent)
+        in_flight = self._read_replies(in_flight)
+        self._deliver_releases()
+        if self._armed and not self.owes_invalidation:
+            self._keep_standby()
+        return in_flight
+
+    def _read_replies(self, in_flight: list[_Sent]) -> list[_Sent]:
+        """Read what has come back; keep what still waits (a timeout leaves it queued)."""
+        waiting = []
+        for sent in in_flight:
+            try:
+                while sent.unread:
+                    sent.connection.read_response(disconnect_on_error=False)
+                    sent.unread -= 1
             except RedisTimeoutError:
+                waiting.append(sent)
                 continue
             except (RedisError, OSError):
-                if connection is not None:
-                    connection.disconnect()
-                connection = None
-                time.sleep(RETRY_PAUSE)
-        if connection is not None:
-            connection.disconnect()
-        if not self._stopped:
-            with self._condition:
-                self._delivered = max(self._delivered, target)
-            logger.warning("Dropped the Redis mirror's warm marker after a failed copy.")
+                sent.connection.disconnect()  # lost: the thread writes it again if still owed
+                continue
+            sent.connection.disconnect()
+            if sent.covers > self._delivered:
+                with self._condition:
+                    self._delivered = max(self._delivered, sent.covers)
+                logger.warning("Dropped the Redis mirror's warm marker after a failed copy.")
+        if not self.owes_invalidation:
+            for sent in waiting:
+                sent.connection.disconnect()
+            return []
+        return waiting
 
     def _deliver_releases(self) -> None:
         """Try each pending release once; keep the ones that failed and have time left."""

@@ -103,6 +103,7 @@ class RedisStore(RevocationStore):
         self.cache_alias = cache_alias or app_settings.REDIS_CACHE_ALIAS
         self._retry_at = 0.0  # monotonic time before which Redis is not tried
         self._down = False
+        self._armed = False  # whether the guard keeps its standby connection yet
         self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
         self._rebuilding = threading.Lock()
         self._rebuild_thread: threading.Thread | None = None
@@ -379,6 +380,9 @@ class RedisStore(RevocationStore):
         if self._down:
             self._down = False
             logger.warning("Redis is reachable again; revocation checks use it once more.")
+        if not self._armed:
+            self._armed = True
+            self.guard.arm()
         return result
 
     def _mark_down(self, error: Exception) -> None:
