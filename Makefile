@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The demo on SQLite with the database revocation store: no Redis needed (set REDIS_URL to use one).
+# DEBUG=1 explicitly: the demo's DEBUG is off unless set, and without it the development
+# SECRET_KEY (public, in this repository) is refused.
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py create_demo_user
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py create_demo_user
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The whole suite, on PostgreSQL and real Redis (see tests/settings.py for the URLs).
 test: lint
@@ -42,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/python -m mypy
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .pytest_cache .ruff_cache

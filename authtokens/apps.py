@@ -14,7 +14,10 @@ class AuthTokensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  registers the checks
+        from . import checks  # registers the checks
+
+        # Refuse to start, not only warn in `check --deploy` (which gunicorn never runs).
+        checks.refuse_development_signing_key()
 
         if importlib.util.find_spec("drf_spectacular"):
             from . import openapi  # noqa: F401  registers the security schemes

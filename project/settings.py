@@ -1,6 +1,8 @@
-"""Settings of the demo project, from the environment, with safe defaults for development.
+"""Settings of the demo project, from the environment; safe by default.
 
 Environment: SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL, AUTHTOKENS_SIGNING_KEY(S).
+DEBUG is off unless set (`make run` sets DEBUG=1); with it off, SECRET_KEY must be set, and
+authtokens refuses to start if its key would derive from a development SECRET_KEY.
 """
 
 import json
@@ -19,11 +21,15 @@ def env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless asked for: a deployment that forgets DEBUG must not run with development keys.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY when DEBUG is off (for development, `make run` sets DEBUG=1)."
+        )
+    # Public, so development only: authtokens refuses to derive a key from it without DEBUG.
     SECRET_KEY = "django-insecure-development-only-" + "x" * 32  # noqa: S105
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
@@ -77,6 +83,16 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # One writer at a time: every transaction takes the write lock when it begins and waits up
+    # to `timeout` seconds for it (a deferred one that must upgrade fails at once: "database is
+    # locked", a 503); WAL lets readers run beside the writer.
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -203,5 +219,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"authtokens": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "authtokens": {"handlers": ["console"], "level": "INFO"},
+        # Unhandled errors (500s) with their tracebacks: Django's own console logging stops
+        # when DEBUG is off, and it mails them only to ADMINS, which the demo has none of.
+        # Not propagated: with DEBUG on, Django's console would print each one twice.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
 }

@@ -4,10 +4,14 @@ TEST_DATABASE_URL and TEST_REDIS_URL override the defaults, which match .ci/run.
 """
 
 import os
+from unittest import mock
 
 import dj_database_url
 
-from project.settings import *  # noqa: F403
+# The demo's settings as `make run` loads them (DEBUG on: its development SECRET_KEY), without
+# leaving DEBUG in the environment of the servers and commands the tests start.
+with mock.patch.dict(os.environ, {"DEBUG": "1"}):
+    from project.settings import *  # noqa: F403
 
 DATABASES = {
     "default": dj_database_url.parse(
