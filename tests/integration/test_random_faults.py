@@ -2,8 +2,9 @@
 
 gunicorn (2 workers) reaches a redis-server of the test's own through a relay. Each step does
 one thing, chosen by a seeded random generator: sign in, revoke (logout, RFC 7009, logout-all),
-or break Redis (FLUSHALL, a SIGSTOP of random length, a cut of random length, a kill and an
-empty restart, a dropped warm marker, a rebuild from another process). After every step, every
+or break Redis (FLUSHALL, a SIGSTOP of random length, a cut of random length, connections
+starved with maxclients, a kill and an empty restart, a dropped warm marker, a rebuild from
+another process). After every step, every
 token whose revocation has returned is replayed: none may be accepted. At the end, with Redis
 back, every revoked token is still refused and every other token still works.
 
@@ -43,21 +44,48 @@ class Chaos:
         self.port = int(own_redis["url"].rsplit(":", 1)[1].split("/")[0])
         self.timers: list[threading.Timer] = []
         self.rebuilds: list[subprocess.Popen] = []
+        self.keepers: list[redis.Redis] = []
 
     @property
     def client(self):
         return redis.Redis.from_url(self.own_redis["url"], socket_timeout=2)
 
     def flush(self):
-        self.client.flushall()
+        return self._command(lambda client: client.flushall())
 
     def drop_marker(self):
-        self.client.delete(STORE.warm_key)
+        return self._command(lambda client: client.delete(STORE.warm_key))
+
+    def _command(self, command):
+        """Run a command of ours; while Redis is starved or hung, that fault wins."""
+        try:
+            return command(self.client)
+        except redis.RedisError as error:
+            return type(error).__name__
 
     def hang(self):
         pid = self.own_redis["process"].pid
         os.kill(pid, signal.SIGSTOP)
         self._later(self.rng.uniform(0.1, 1.0), lambda: os.kill(pid, signal.SIGCONT))
+
+    def starve(self):
+        """Refuse every new connection and drop every open one but ours (maxclients)."""
+        try:
+            keeper = redis.Redis.from_url(
+                self.own_redis["url"], socket_timeout=2, single_connection_client=True
+            )
+            keeper.config_set("maxclients", 1)
+            keeper.client_kill_filter(_type="normal", skipme=True)
+        except redis.RedisError as error:  # starved or hung already: that fault wins
+            return type(error).__name__
+        self.keepers.append(keeper)
+        self._later(self.rng.uniform(0.1, 1.5), lambda: self._feed(keeper))
+
+    def _feed(self, keeper):
+        try:
+            keeper.config_set("maxclients", 10000)
+        except redis.RedisError:  # restarted meanwhile: the new one has the default
+            pass
 
     def cut(self):
         self.relay.cut()
@@ -118,6 +146,10 @@ class Chaos:
             pass
         if self.relay.listener is None:
             self.relay.restore()
+        for keeper in self.keepers:
+            self._feed(keeper)
+            keeper.close()
+        self.keepers.clear()
         for process in self.rebuilds:
             try:
                 process.wait(timeout=30)
@@ -191,11 +223,12 @@ def test_random_faults_let_no_revoked_token_in(
         "flush": chaos.flush,
         "hang": chaos.hang,
         "cut": chaos.cut,
+        "starve": chaos.starve,
         "restart_empty": chaos.restart_empty,
         "drop_marker": chaos.drop_marker,
         "rebuild_elsewhere": lambda: chaos.rebuild_elsewhere(connection.settings_dict),
     }
-    weights = [4, 3, 3, 1, 1, 1, 1, 1, 1, 1]
+    weights = [4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1]
     for _ in range(4):
         sign_in()
     try:
