@@ -27,11 +27,9 @@ ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
 PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
-# The last second datetime can hold (9999-12-31T23:59:59Z)...
-LAST_DATETIME_SECOND = 253402300799
-# ...less a day: every NumericDate we accept (RFC 7519 section 2) stays a datetime through
-# the stores' arithmetic (the Redis store rounds exp up to its hour and adds LEEWAY).
-MAX_NUMERIC_DATE = LAST_DATETIME_SECOND - 86400
+# The last second a datetime can hold (9999-12-31T23:59:59Z): the largest NumericDate
+# (RFC 7519 section 2) we accept, so that every one stays a datetime.
+MAX_NUMERIC_DATE = 253402300799
 
 
 def now() -> datetime:

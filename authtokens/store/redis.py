@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection
@@ -215,19 +215,19 @@ class RedisStore(RevocationStore):
             return
         exp = int(expires_at.timestamp())
         bucket = self.token_bucket(jti, exp)
-        # The hash lives until the end of its hour: past every exp it holds.
-        milliseconds = self._milliseconds_until(
-            datetime.fromtimestamp((exp // 3600 + 1) * 3600, tz=UTC)
-        )
-        if self._milliseconds_until(expires_at) > 0:
+        if self._milliseconds_until(exp) > 0:
             client.hset(bucket, jti, "1")
-            client.pexpire(bucket, milliseconds)
+            # The hash lives until the end of its hour: past every exp it holds.
+            client.pexpire(bucket, self._milliseconds_until((exp // 3600 + 1) * 3600))
 
     @staticmethod
-    def _milliseconds_until(moment: datetime) -> int:
-        # Keep entries through the leeway too, or a token comes back during it.
-        remaining = moment + app_settings.LEEWAY - timezone.now()
-        return int(remaining.total_seconds() * 1000)
+    def _milliseconds_until(moment: datetime | float) -> int:
+        """Milliseconds until ``moment`` (a datetime or a POSIX time) plus the leeway: entries
+        are kept through the leeway too, or a token comes back during it. Plain seconds, so
+        that an ``exp`` in the last hour of year 9999 cannot overflow a datetime."""
+        seconds = moment.timestamp() if isinstance(moment, datetime) else moment
+        remaining = seconds + app_settings.LEEWAY.total_seconds() - time.time()
+        return int(remaining * 1000)
 
     def _write_generation(self, client: Any, user_id: str, generation: int) -> None:
         client.register_script(SET_MAX)(keys=[self.key("u", user_id)], args=[generation])
