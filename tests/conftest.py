@@ -131,6 +131,23 @@ def faulty(own_redis, settings):
     return {**own_redis, "client": get_redis_connection("revocations")}
 
 
+def unreachable_default_cache(settings):
+    """Point the default cache (throttle counts) at a port nobody listens on; revocations
+    go to the database store, so that only the cache is away."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+    settings.AUTHTOKENS = {
+        **settings.AUTHTOKENS,
+        "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
+    }
+
+
 def signed_in_pair(api, user, sign_in):
     revoked, valid = sign_in(user), sign_in(user)
     assert api.post("/api/token/logout/", **bearer(revoked["access"])).status_code == 204

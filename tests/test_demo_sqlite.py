@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port
+from tests.integration.conftest import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_USER, DEMO_PASSWORD = "demo", "demo-password-123"  # create_demo_user
@@ -116,12 +117,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
     yield base
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop(process)
 
 
 def native_sign_in(base: str, name: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from authtokens import tokens
 from authtokens.checks import check_settings
 from authtokens.clients import client_ip
 from authtokens.models import Device
-from tests.conftest import bearer, free_port
+from tests.conftest import bearer, unreachable_default_cache
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -258,18 +258,7 @@ def test_failures_send_user_login_failed(api, user, sign_in, default_limits):
 
 
 def test_counts_move_into_the_process_when_the_cache_is_down(api, user, settings, limits, caplog):
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        },
-    }
-    settings.AUTHTOKENS = {
-        **settings.AUTHTOKENS,
-        "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
-    }
+    unreachable_default_cache(settings)
     limits(sign_in_per_ip_and_username="3/min")
     with caplog.at_level(logging.ERROR):
         statuses = [attempt(api, user.username, "x").status_code for _ in range(4)]

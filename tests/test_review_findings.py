@@ -14,7 +14,13 @@ from authtokens import tokens
 from authtokens.models import Device, PendingMirrorWrite
 from authtokens.store import get_store
 from authtokens.store.redis import RedisStore
-from tests.conftest import bearer, free_port, signed_in_pair, status, wait_until_warm
+from tests.conftest import (
+    bearer,
+    signed_in_pair,
+    status,
+    unreachable_default_cache,
+    wait_until_warm,
+)
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -22,17 +28,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_sign_in_and_refresh_work_with_the_shared_cache_down(api, user, settings):
     """Failure counts move into the process; no 500 (and the limit still holds)."""
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
-        },
-    }
+    unreachable_default_cache(settings)
     settings.AUTHTOKENS = {
         **settings.AUTHTOKENS,
-        "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
         "FAILURE_LIMITS": {"sign_in_per_ip": "3/min", "refresh_per_ip": "3/min"},
     }
     body = {"username": user.username, "password": "wrong"}
