@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from authtokens import keys, tokens
 from authtokens.store import get_store, reset_stores
-from authtokens.store.redis import RedisStore
+from authtokens.store.redis import FINISH_REBUILD, RedisStore
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -40,7 +40,9 @@ def clean_redis(process_state: None) -> Iterator[Any]:
     """Start each test with an empty, warm mirror: true, since the test database is empty."""
     client = get_redis_connection("default")
     client.flushdb()
-    # Warm, and marked as written on this very Redis instance (the audit checks that).
+    # Warm, and marked as written on this very Redis instance: the audit checks its run_id,
+    # and every read that the script which marks it warm is known (so was loaded here).
+    client.script_load(FINISH_REBUILD)
     client.set(RedisStore().warm_key, client.info("server")["run_id"])
     yield client
 
@@ -93,14 +95,16 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def own_redis() -> Iterator[dict[str, Any]]:
-    """A redis-server of the test's own on a free port, that the test may stop."""
+def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A redis-server of the test's own on a free port, that the test may stop; a SAVE goes
+    to a directory of its own."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail("redis-server is not installed; .ci/run installs it")
-    port = free_port()
+    port, directory = free_port(), tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        + ["--dir", str(directory)],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
@@ -110,7 +114,7 @@ def own_redis() -> Iterator[dict[str, Any]]:
             break
         except OSError:
             time.sleep(0.05)
-    yield {"url": f"redis://127.0.0.1:{port}/0", "process": process}
+    yield {"url": f"redis://127.0.0.1:{port}/0", "process": process, "dir": directory}
     process.kill()
     process.wait()
 

@@ -13,6 +13,7 @@ ARCHITECTURE.md ("The Redis mirror"); its invariant:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
@@ -75,6 +76,10 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Redis keeps scripts only in memory: a restart, even from a snapshot that holds the warm
+# marker, or a promoted replica forgets them. The mirror is trusted only where the script that
+# marked it warm is still known (SCRIPT EXISTS, read with every check).
+FINISH_REBUILD_SHA = hashlib.sha1(FINISH_REBUILD.encode()).hexdigest()  # noqa: S324  an id
 EXTEND_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
@@ -143,18 +148,22 @@ class RedisStore(RevocationStore):
         keys = [self.key("d", claims["did"]), self.key("u", claims["sub"]), self.warm_key]
         bucket = self.token_bucket(claims["jti"], claims.get("exp"))
 
-        def read(client: Any) -> list[Any]:  # two commands, one round trip
+        def read(client: Any) -> list[Any]:  # three commands, one round trip
             return (
                 client.pipeline(transaction=False)
                 .mget(keys)
                 .hexists(bucket, claims["jti"])
+                .script_exists(FINISH_REBUILD_SHA)
                 .execute()
             )
 
         try:
-            (device, generation, warm), token_revoked = self._run(read)
+            (device, generation, warm), token_revoked, (built_here,) = self._run(read)
         except RedisUnavailable:
             return self.database.get_state(claims)
+        if warm is not None and not built_here:
+            self._forget_restarted_instance()
+            warm = None
         if warm is None:
             self.rebuild_in_background()
             return self.database.get_state(claims)
@@ -164,6 +173,16 @@ class RedisStore(RevocationStore):
             device_revoked=device != self.owner_value(claims["sub"]),
             user_generation=int(generation or 0),
         )
+
+    def _forget_restarted_instance(self) -> None:
+        """The marker is there but the script that sets it is not: Redis lost its script
+        cache, so this is not the instance that built the mirror (a restart from a snapshot,
+        a failover to a replica). Drop the marker before anyone trusts it again."""
+        logger.warning("Redis restarted or failed over under a warm mirror; rebuilding it.")
+        try:
+            self._run(lambda c: c.delete(self.warm_key, self.rebuild_lock_key))
+        except RedisUnavailable:
+            pass  # the database answers this request; the next read tries again
 
     def token_bucket(self, jti: str, exp: int | None) -> str:
         """Revoked jtis live as fields of small hashes, one per hour of expiry and two-letter

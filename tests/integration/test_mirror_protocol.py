@@ -226,3 +226,35 @@ def test_a_rebuilt_mirror_keeps_revocations_inside_the_leeway(own_redis, transac
         assert accepted(server, [victim["access"]], rounds=10) == 0
     finally:
         stop(process)
+
+
+def test_a_redis_restarted_from_a_snapshot_is_not_trusted(gunicorn, own_redis):
+    """A snapshot taken while the mirror was warm, then a revocation, then a crash and a
+    restart from that snapshot: Redis comes back warm and without the revocation. Every read
+    checks that Redis still knows the script that marked it warm; a restart forgets it."""
+    user = UserFactory()
+    victim, other = (gunicorn.sign_in(user.username, PASSWORD) for _ in range(2))
+    client = redis.Redis.from_url(own_redis["url"])
+    warm_up(gunicorn, other["access"], client)
+    client.save()  # into own_redis["dir"]
+    assert gunicorn.request("POST", "/api/token/logout/", victim["access"])[0] == 204
+    assert accepted(gunicorn, [victim["access"]]) == 0
+    own_redis["process"].kill()
+    own_redis["process"].wait()
+    port = own_redis["url"].rsplit(":", 1)[1].split("/")[0]
+    own_redis["process"] = subprocess.Popen(
+        ["redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", str(own_redis["dir"])]
+        + ["--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            assert client.get(STORE.warm_key) is not None  # the snapshot's marker is back
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not restart"
+            time.sleep(0.05)
+    assert accepted(gunicorn, [victim["access"]], rounds=40) == 0
+    warm_up(gunicorn, other["access"], client)
+    assert accepted(gunicorn, [victim["access"]], rounds=10) == 0
