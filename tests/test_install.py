@@ -1,0 +1,60 @@
+"""What a project installing authtokens relies on: the app's own templates (and a base the project
+can replace), the API and the pages mountable under any prefix, JSON error pages under the API.
+
+Run against ``tests/mounted_urls.py`` (API under ``/auth/``, pages under ``/account/``) as well
+as the demo's layout; the wheel, installed into fresh projects, is checked by
+``tests/packaging/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.test import Client, override_settings
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+APP_TEMPLATES_ONLY = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+
+def sign_in_page(client, user, path="/signin/"):
+    response = client.post(path, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content
+    return response
+
+
+@override_settings(
+    TEMPLATES=APP_TEMPLATES_ONLY,
+    INSTALLED_APPS=[app for app in settings.INSTALLED_APPS if app != "django.contrib.humanize"],
+)
+def test_the_pages_render_from_the_app_alone_without_humanize(user):
+    client = Client()
+    assert client.get("/signin/").status_code == 200
+    sign_in_page(client, user)
+    home = client.get("/")
+    assert home.status_code == 200 and user.username in home.content.decode()
+    devices = client.get("/devices/")
+    assert devices.status_code == 200
+    page = devices.content.decode()
+    assert "Your devices" in page and "This device" in page and " ago</td>" in page
+
+
+def test_a_project_replaces_the_base_template(user, tmp_path):
+    (tmp_path / "authtokens").mkdir()
+    (tmp_path / "authtokens" / "base.html").write_text(
+        "<title>{% block title %}{% endblock %}</title><h1>Our site</h1>"
+        "{% block content %}{% endblock %}"
+    )
+    templates = [{**APP_TEMPLATES_ONLY[0], "DIRS": [tmp_path]}]
+    with override_settings(TEMPLATES=templates):
+        page = Client().get("/signin/").content.decode()
+    assert "<h1>Our site</h1>" in page and "Sign in" in page
+    assert "authtokens/site.css" not in page  # the app's frame is gone, its form is not
