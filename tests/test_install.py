@@ -11,10 +11,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
+from django.urls import reverse
 
+from tests.conftest import bearer
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
+MOUNTED = pytest.mark.urls("tests.mounted_urls")
 APP_TEMPLATES_ONLY = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -58,3 +61,40 @@ def test_a_project_replaces_the_base_template(user, tmp_path):
         page = Client().get("/signin/").content.decode()
     assert "<h1>Our site</h1>" in page and "Sign in" in page
     assert "authtokens/site.css" not in page  # the app's frame is gone, its form is not
+
+
+@MOUNTED
+def test_the_api_mounts_under_any_prefix(api, user):
+    assert reverse("authtokens_api:issue") == "/auth/token/"
+    body = {"username": user.username, "password": PASSWORD}
+    signed_in = api.post("/auth/token/", body, format="json")
+    assert signed_in.status_code == 200, signed_in.content
+    me = api.get("/auth/me/", **bearer(signed_in.json()["access"]))
+    assert me.status_code == 200 and me.json()["username"] == user.username
+    assert api.get("/auth/.well-known/jwks.json").json() == {"keys": []}
+    assert api.post("/api/token/", body, format="json").status_code == 404
+
+
+@MOUNTED
+def test_nothing_claims_the_site_root(db):
+    response = Client().get("/")
+    assert response.status_code == 404 and "text/html" in response["Content-Type"]
+
+
+@MOUNTED
+def test_the_pages_mount_under_any_prefix_and_link_within_it(user):
+    client = Client()
+    anonymous = client.get("/account/devices/")
+    assert anonymous.url == "/account/signin/?reason=required&next=%2Faccount%2Fdevices%2F"
+    assert sign_in_page(client, user, "/account/signin/").url == "/account/"
+    page = client.get("/account/devices/").content.decode()
+    assert 'href="/account/devices/"' in page and 'action="/account/signout/"' in page
+    assert 'action="/account/devices/' in page  # "Sign out" of this device
+    signed_out = client.post("/account/signout/")
+    assert signed_out.url == "/account/signin/?reason=signed_out"
+
+
+def test_the_compatibility_include_keeps_the_0_1_layout():
+    assert reverse("authtokens:issue") == "/api/token/"
+    assert reverse("authtokens:jwks") == "/.well-known/jwks.json"
+    assert reverse("authtokens:home") == "/" and reverse("authtokens:sign-in") == "/signin/"
