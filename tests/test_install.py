@@ -98,3 +98,32 @@ def test_the_compatibility_include_keeps_the_0_1_layout():
     assert reverse("authtokens:issue") == "/api/token/"
     assert reverse("authtokens:jwks") == "/.well-known/jwks.json"
     assert reverse("authtokens:home") == "/" and reverse("authtokens:sign-in") == "/signin/"
+
+
+@MOUNTED
+def test_a_path_no_view_matches_is_json_under_the_api_prefix_and_html_elsewhere(api):
+    under_api = api.get("/auth/nothing-here/")
+    assert under_api.status_code == 404
+    assert under_api.json() == {"code": "not_found", "detail": "Not found."}
+    elsewhere = Client().get("/account/nothing-here/")
+    assert elsewhere.status_code == 404 and "text/html" in elsewhere["Content-Type"]
+
+
+@MOUNTED
+def test_an_unhandled_error_is_json_under_the_api_prefix_and_html_elsewhere(db):
+    client = Client(raise_request_exception=False)
+    under_api = client.get("/auth/broken/")
+    assert under_api.status_code == 500
+    assert under_api.json() == {
+        "code": "server_error",
+        "detail": "Something went wrong on our side.",
+    }
+    elsewhere = client.get("/broken/")
+    assert elsewhere.status_code == 500 and "text/html" in elsewhere["Content-Type"]
+
+
+def test_the_demo_layout_answers_json_errors_under_api(db):
+    client = Client(raise_request_exception=False)
+    response = client.get("/api/nothing-here/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert "text/html" in client.get("/nothing-here/").headers["Content-Type"]
