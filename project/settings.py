@@ -169,14 +169,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "DeviceKindEnum": "authtokens.models.Device.Kind",
-        "TokenTypeHintEnum": ["access_token", "refresh_token"],
-        "BearerTokenTypeEnum": ["Bearer"],
-    },
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
-    },
 }
 
 AUTHTOKENS: dict[str, Any] = {
