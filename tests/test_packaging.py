@@ -105,3 +105,15 @@ def test_the_benchmark_smoke_test_skips_cleanly_without_the_bench_tools(monkeypa
     assert "knox is not installed" in test_benchmark_harness._missing()
     with pytest.raises(pytest.skip.Exception):
         test_benchmark_harness.test_quick_run_writes_results(Path("/nonexistent"))
+
+
+def test_the_readme_quotes_the_install_snippets_verbatim():
+    """docs/install/ holds the README's installation blocks; tests/packaging/ applies them to
+    fresh projects, so the README cannot say one thing while the check does another."""
+    readme = (ROOT / "README.md").read_text()
+    snippets = sorted((ROOT / "docs" / "install").glob("*.py"))
+    assert {path.name for path in snippets} >= {"settings.py", "urls.py", "admin.py"}
+    for path in snippets:
+        assert f"```python\n{path.read_text()}```" in readme, path.name
+    settings = (ROOT / "docs" / "install" / "settings.py").read_text()
+    assert settings.startswith("import os\n")  # the snippet reads os.environ
