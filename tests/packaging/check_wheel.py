@@ -137,12 +137,22 @@ def run(command: list[str | Path], cwd: Path | None = None, env: dict | None = N
     return result.stdout
 
 
+# What the fresh projects inherit: enough to find programs, pip's index and cache, and proxies.
+# Nothing else: the suite's own variables (DJANGO_SETTINGS_MODULE, PYTHONPATH, or the
+# DJANGO_ALLOW_ASYNC_UNSAFE the browser tests set) would leak into a deployment check.
+INHERITED = {"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE", "USER", "LOGNAME"}
+INHERITED_PREFIXES = (
+    "PIP_", "XDG_", "SSL_CERT_", "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+    "http_proxy", "https_proxy", "no_proxy",
+)  # fmt: skip
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without anything that would point Python at the repository."""
+    """A minimal environment that points Python at nothing of the repository or the suite."""
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in {"PYTHONPATH", "DJANGO_SETTINGS_MODULE", "VIRTUAL_ENV", "PYTHONHOME"}
+        if name in INHERITED or name.startswith(INHERITED_PREFIXES)
     }
     return {**env, "PIP_DISABLE_PIP_VERSION_CHECK": "1", **extra}
 
