@@ -31,6 +31,7 @@ screenshots: $(STAMP)
 	AUTHTOKENS_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser
 
 # Benchmarks against simplejwt, knox and DRF tokens (benchmarks/README.md); about 7 minutes.
+# run.sh installs the `bench` extra (the peers, matplotlib, pyinstrument): `dev` has none of it.
 bench:
 	bash benchmarks/run.sh $(BENCH_ARGS)
 

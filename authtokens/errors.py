@@ -1,7 +1,10 @@
 """The HTTP edge: domain errors to DRF exceptions, and one error body for every response.
 
 Every error body is ``{"code": ..., "detail": ...}`` (validation errors add ``errors``), and
-every 401 carries an RFC 6750 section 3 ``WWW-Authenticate`` challenge.
+every 401 carries an RFC 6750 section 3 ``WWW-Authenticate`` challenge. DRF views answer their
+errors through ``exception_handler``; ``not_found`` and ``server_error`` are Django's
+``handler404`` and ``handler500`` for the rest (a path no view matches, an unhandled exception):
+JSON under the prefix where the API is mounted, Django's own pages elsewhere.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import NoReverseMatch, reverse
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
@@ -89,3 +94,43 @@ def error_body(exc: drf.APIException) -> dict[str, Any]:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
     code = exc.get_codes()
     return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}
+
+
+# The API's URL names: under ``authtokens.urls.api``, or the 0.1 layout of ``authtokens.urls``.
+API_NAMESPACES = ("authtokens_api", "authtokens")
+API_MARKER = "me"  # a route every mount of the API has; its path minus "me/" is the prefix
+
+
+def api_prefixes() -> list[str]:
+    """The paths under which the current URLconf mounts the API (``["/api/"]``, say)."""
+    prefixes = []
+    for namespace in API_NAMESPACES:
+        try:
+            marker = reverse(f"{namespace}:{API_MARKER}")
+        except NoReverseMatch:
+            continue
+        if marker.endswith(f"{API_MARKER}/"):
+            prefixes.append(marker.removesuffix(f"{API_MARKER}/"))
+    return prefixes
+
+
+def _is_api(request: HttpRequest) -> bool:
+    try:
+        return any(request.path.startswith(prefix) for prefix in api_prefixes())
+    except Exception:  # noqa: BLE001  an error page must not fail on a broken URLconf
+        return False
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: the one error shape under the API, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """``handler500``: the one error shape under the API, Django's page elsewhere."""
+    if _is_api(request):
+        body = {"code": "server_error", "detail": "Something went wrong on our side."}
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)

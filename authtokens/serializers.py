@@ -13,12 +13,19 @@ from .models import Device
 from .services import IssuedTokens
 from .tokens import now
 
+# What a client asks for; Device.Kind is what a device is. The values agree, the labels differ,
+# so the OpenAPI schema names the two enums apart (ClientEnum, KindEnum) with no settings.
+CLIENT_CHOICES = [
+    (Device.Kind.WEB.value, "A browser: a short access token, extended by token/extend/"),
+    (Device.Kind.NATIVE.value, "An app with an audience: a refresh token, or no expiry"),
+]
+
 
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=254, trim_whitespace=False)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
     device_name = serializers.CharField(max_length=100, required=False, default="")
-    client = serializers.ChoiceField(choices=Device.Kind.choices, default=Device.Kind.WEB)
+    client = serializers.ChoiceField(choices=CLIENT_CHOICES, default=Device.Kind.WEB)
     audience = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

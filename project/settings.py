@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our own static files, offline
@@ -66,7 +65,7 @@ WSGI_APPLICATION = "project.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],  # the pages come from the app; a site would put its authtokens/base.html here
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -186,14 +185,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "DeviceKindEnum": "authtokens.models.Device.Kind",
-        "TokenTypeHintEnum": ["access_token", "refresh_token"],
-        "BearerTokenTypeEnum": ["Bearer"],
-    },
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"basicAuth": {"type": "http", "scheme": "basic"}},
-    },
 }
 
 AUTHTOKENS: dict[str, Any] = {

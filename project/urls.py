@@ -21,5 +21,5 @@ urlpatterns = [
     path("", include("authtokens.urls")),
 ]
 
-handler404 = "project.errors.not_found"
-handler500 = "project.errors.server_error"
+handler404 = "authtokens.errors.not_found"
+handler500 = "authtokens.errors.server_error"

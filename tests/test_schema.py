@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 from drf_spectacular.validation import validate_schema
 
+ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = {
     "/api/token/": ["post"],
     "/api/token/extend/": ["post"],
@@ -44,6 +50,10 @@ def test_security_schemes_are_declared(schema):
     schemes = schema["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     assert schemes["cookieAuth"]["in"] == "cookie"
+    assert {key: schemes["basicAuth"][key] for key in ("type", "scheme")} == {
+        "type": "http",
+        "scheme": "basic",
+    }
     assert schema["paths"]["/api/me/"]["get"]["security"] == [
         {"bearerAuth": []},
         {"cookieAuth": []},
@@ -62,3 +72,35 @@ def test_error_responses_use_the_one_error_shape(schema):
             for code in codes:
                 body = operation["responses"][code]["content"]["application/json"]["schema"]
                 assert body == error, (method, path, code)
+
+
+@pytest.mark.parametrize(
+    "spectacular_settings",
+    [
+        pytest.param(None, id="the-demo"),
+        pytest.param("SPECTACULAR_SETTINGS = {}", id="no-spectacular-settings"),
+    ],
+)
+def test_manage_py_spectacular_validates_with_no_warning(tmp_path, spectacular_settings):
+    """What a project's CI may run; the app must not need the project's SPECTACULAR_SETTINGS
+    (enum names, the introspection clients' basicAuth scheme) to pass it."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"}
+    if spectacular_settings is not None:
+        (tmp_path / "bare_settings.py").write_text(
+            f"from project.settings import *  # noqa: F403\n{spectacular_settings}\n"
+        )
+        env |= {"DJANGO_SETTINGS_MODULE": "bare_settings", "PYTHONPATH": str(tmp_path)}
+    out = tmp_path / "schema.yaml"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"]
+        + ["--file", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    schema = yaml.safe_load(out.read_text())
+    assert schema["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
+    assert schema["paths"]["/api/token/introspect/"]["post"]["security"] == [{"basicAuth": []}]

@@ -22,5 +22,5 @@ urlpatterns = [
     path("", include("project.urls")),
 ]
 
-handler404 = "project.errors.not_found"
-handler500 = "project.errors.server_error"
+handler404 = "authtokens.errors.not_found"
+handler500 = "authtokens.errors.server_error"

@@ -15,5 +15,9 @@ class Orders(APIView):
 
 urlpatterns = [
     path("orders/", Orders.as_view()),
-    path("", include("authtokens.urls")),
+    # As the README mounts them (docs/install/urls.py).
+    path("api/", include("authtokens.urls.api")),
+    path("account/", include("authtokens.urls.pages")),
 ]
+handler404 = "authtokens.errors.not_found"
+handler500 = "authtokens.errors.server_error"

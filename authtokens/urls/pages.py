@@ -1,0 +1,21 @@
+"""The browser pages alone, mountable under any prefix.
+
+``path("account/", include("authtokens.urls.pages"))`` serves ``/account/`` (who you are),
+``/account/signin/``, ``/account/signout/`` and ``/account/devices/``. URL names live in the
+``authtokens`` namespace, which the pages and their templates reverse: ``authtokens:sign-in``.
+"""
+
+from django.urls import path
+
+from .. import pages
+
+app_name = "authtokens"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("signin/", pages.sign_in, name="sign-in"),
+    path("signout/", pages.sign_out, name="sign-out"),
+    path("devices/", pages.devices, name="devices"),
+    path("devices/<uuid:device_id>/revoke/", pages.revoke_device, name="device-revoke"),
+    path("devices/revoke-others/", pages.revoke_other_devices, name="devices-revoke-others"),
+]
