@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -97,12 +98,15 @@ def _safe_next(request: HttpRequest) -> str:
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
+        user = form.get_user()
         issued = services.issue(
-            form.get_user(),
+            user,
             device_name=form.cleaned_data["device_name"],
             user_agent=request.headers.get("user-agent", ""),
             ip_address=client_ip(request.META),
         )
+        # As django.contrib.auth.login() does (no session here): updates last_login.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         redirect = HttpResponseRedirect(_safe_next(request))
         set_token_cookie(redirect, issued)
         return redirect

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -14,12 +15,26 @@ from .services import IssuedTokens
 from .tokens import now
 
 
+def username_field() -> str:
+    """The name the user model signs in by (``USERNAME_FIELD``): ``username``, ``email``..."""
+    return get_user_model().USERNAME_FIELD
+
+
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, trim_whitespace=False)
+    """Sign-in: the user's ``USERNAME_FIELD`` (``username`` for Django's user, ``email`` for
+    an email-as-username model) and ``password``; nothing else names the user."""
+
     password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
     device_name = serializers.CharField(max_length=100, required=False, default="")
     client = serializers.ChoiceField(choices=Device.Kind.choices, default=Device.Kind.WEB)
     audience = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Named after the user model's USERNAME_FIELD, first, as AuthenticationForm sizes it.
+        model_field = get_user_model()._meta.get_field(username_field())
+        max_length = getattr(model_field, "max_length", None) or 254
+        identifier = serializers.CharField(max_length=max_length, trim_whitespace=False)
+        return {username_field(): identifier, **super().get_fields()}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         audience, client = attrs.get("audience"), attrs["client"]
