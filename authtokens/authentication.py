@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from . import credentials, services, usage
+from . import credentials, services, tokens, usage
 from .errors import bearer_challenge, to_api_exception
 from .exceptions import AuthTokensError, InvalidClaim, MalformedToken, TokenRevoked
 
@@ -52,7 +52,14 @@ def _fetch_user(model: Any, pk: Any) -> Any:
 
 
 class JWTAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1)."""
+    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1).
+
+    A Bearer token that is someone else's JWT (no kid of our key ring, no ``iss`` of ours:
+    ``tokens.is_foreign``) is left to the next authentication class, so that authtokens can
+    sit before simplejwt's class while a project migrates (README, "Migrating from
+    simplejwt"). Any token naming our kid or our issuer is verified here, and refused if it
+    fails.
+    """
 
     keyword = b"bearer"
 
@@ -66,6 +73,8 @@ class JWTAuthentication(BaseAuthentication):
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise to_api_exception(MalformedToken()) from None
+        if tokens.is_foreign(token):
+            return None  # not ours: let the next class (simplejwt's, during a migration) try
         return authenticate_token(token)
 
     def authenticate_header(self, request: Request) -> str:

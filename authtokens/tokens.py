@@ -92,6 +92,27 @@ def decode(token: object, *, token_type: str) -> dict[str, Any]:
     return claims
 
 
+def is_foreign(token: str) -> bool:
+    """Whether ``token`` is a JWT of someone else's: its header names no key of our ring and
+    its payload no ``iss`` of ours (a djangorestframework-simplejwt token, say).
+
+    Read without verifying anything, only to let another authentication class try the token;
+    nothing is ever accepted on this basis. A token that names our kid or our issuer is ours,
+    and so is anything we cannot parse or that is too large to: ``decode`` refuses those.
+    """
+    if len(token) > app_settings.MAX_TOKEN_LENGTH or token.count(".") != 2:
+        return False
+    header_segment, payload_segment, _ = token.split(".")
+    try:
+        kid = _parse_header(header_segment).get("kid")
+        if isinstance(kid, str) and get_key_ring().get(kid) is not None:
+            return False  # our key: the usual case, decided without reading the payload
+        payload = _json_object(base64url_decode(payload_segment.encode("ascii")))
+    except (exc.MalformedToken, ValueError, binascii.Error):
+        return False
+    return payload.get("iss") != app_settings.ISSUER
+
+
 def _header(token: str) -> dict[str, Any]:
     if len(token) > app_settings.MAX_TOKEN_LENGTH:  # cap parsing cost before any decoding
         raise exc.TokenTooLarge()
