@@ -26,6 +26,17 @@ from .keys import Key, get_key_ring
 ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
+# Names a claims hook may not set: the registered claims (RFC 7519 section 4.1), ours, and the
+# JOSE header parameters (RFC 7515 4.1, RFC 7516 4.1, RFC 7797, RFC 8225, RFC 8555), which
+# RFC 7519 section 5.3 lets a claim be replicated as: none of them may be shadowed.
+RESERVED_CLAIMS = frozenset(
+    {
+        *("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "did", "gen"),
+        *("alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"),
+        *("enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c", "b64", "ppt"),
+        *("url", "nonce"),
+    }
+)
 PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
 # The last second datetime can hold (9999-12-31T23:59:59Z)...
 LAST_DATETIME_SECOND = 253402300799
@@ -62,11 +73,41 @@ def build_claims(
     return claims
 
 
+def custom_claims(extra: object, *, source: str) -> dict[str, Any]:
+    """Check the claims a hook returned: a dict of JSON values under names of its own.
+
+    Raise ``ValueError``, naming ``source``, for a reserved name or anything else that could
+    not become a token we would accept.
+    """
+    if not isinstance(extra, dict):
+        raise ValueError(f"{source} must return a dict of claims, not {type(extra).__name__}.")
+    for name in extra:
+        if not isinstance(name, str):
+            raise ValueError(f"{source} returned a claim name that is not a string: {name!r}.")
+    reserved = sorted(set(extra) & RESERVED_CLAIMS)
+    if reserved:
+        raise ValueError(
+            f"{source} may not set the reserved claims {', '.join(reserved)}; "
+            "authtokens sets or refuses them itself."
+        )
+    try:
+        json.dumps(extra, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{source} returned claims that are not JSON: {error}.") from None
+    return dict(extra)
+
+
 def encode(claims: dict[str, Any], *, token_type: str) -> str:
     """Sign ``claims`` with the active key."""
     key = get_key_ring().active
     headers = {"kid": key.kid, "typ": token_type}
-    return jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers=headers)
+    token = jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers=headers)
+    if len(token) > app_settings.MAX_TOKEN_LENGTH:  # decode would refuse it: never issue it
+        raise ValueError(
+            f"A token of {len(token)} characters is longer than MAX_TOKEN_LENGTH "
+            f"({app_settings.MAX_TOKEN_LENGTH}); issue fewer or smaller claims."
+        )
+    return token
 
 
 def decode(token: object, *, token_type: str) -> dict[str, Any]:
