@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
@@ -33,6 +34,16 @@ class LazyUser(SimpleLazyObject):
 
     def __bool__(self) -> bool:
         return True
+
+    async def aload(self) -> Any:
+        """Return the user row, loading it in a thread if need be: for ``async def`` views,
+        where reading anything beyond ``pk`` would query the database from the event loop.
+
+        Raises the same 401 (``token_revoked``) for a user deleted or deactivated since.
+        """
+        if self._wrapped is empty:
+            await sync_to_async(self._setup)()
+        return self._wrapped
 
 
 def _load_user(model: Any, pk: Any) -> Any:
@@ -117,3 +128,14 @@ def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
         return _lazy_user_and_claims(token)
     except AuthTokensError as error:
         raise to_api_exception(error) from None
+
+
+async def aauthenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """``authenticate_token`` for ``async def`` views under ASGI: the same checks, in a thread.
+
+    The revocation store may query the database (the database store; the Redis store while
+    its mirror is cold, after a flush or an outage), which Django forbids from the event loop.
+    Every check runs as for a sync view, so every revocation holds. The user stays lazy: read
+    ``pk`` freely, ``await user.aload()`` for the rest.
+    """
+    return await sync_to_async(authenticate_token)(token)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in
@@ -24,7 +25,13 @@ from django.views.decorators.http import require_POST
 
 from . import limits, services
 from .clients import client_ip, summarize
-from .cookies import clear_token_cookie, cookie_session, set_token_cookie
+from .cookies import (
+    CookieSession,
+    acookie_session,
+    clear_token_cookie,
+    cookie_session,
+    set_token_cookie,
+)
 from .exceptions import SessionExpired, TokenExpired, TokenRevoked
 from .models import Device, Reason
 
@@ -66,19 +73,37 @@ def _sign_in_url(reason: str, next_url: str = "") -> str:
     return f"{reverse('authtokens:sign-in')}?{urlencode(query)}"
 
 
-def token_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Run ``view`` with ``request.token_claims`` and ``request.token_user``, or redirect."""
+def token_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``view`` with ``request.token_claims`` and ``request.token_user``, or redirect.
+
+    Works on ``async def`` views too (under ASGI): the cookie is then checked in a thread,
+    and ``request.token_user`` arrives loaded, so the view reads it without a query.
+    """
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            session = await acookie_session(request)
+            refusal = _admit(request, session)
+            return refusal if refusal is not None else await view(request, *args, **kwargs)
+
+        return async_wrapper
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        session = cookie_session(request)
-        if session is None or session.claims is None:
-            reason = "required" if session is None else _reason_for(session.error)
-            return HttpResponseRedirect(_sign_in_url(reason, request.get_full_path()))
-        request.token_claims, request.token_user = session.claims, session.user  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        refusal = _admit(request, cookie_session(request))
+        return refusal if refusal is not None else view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _admit(request: HttpRequest, session: CookieSession | None) -> HttpResponse | None:
+    """Attach the session's claims and user to ``request``, or return the redirect to sign in."""
+    if session is None or session.claims is None:
+        reason = "required" if session is None else _reason_for(session.error)
+        return HttpResponseRedirect(_sign_in_url(reason, request.get_full_path()))
+    request.token_claims, request.token_user = session.claims, session.user  # type: ignore[attr-defined]
+    return None
 
 
 def _reason_for(error: Any) -> str:
