@@ -14,6 +14,7 @@ from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from . import tokens
 from .conf import app_settings
@@ -157,4 +158,4 @@ def audience_for(client: str, audience: str | None) -> str:
 
 
 def default_name(client: str, audience: str) -> str:
-    return "Web browser" if client == Device.Kind.WEB else audience
+    return gettext("Web browser") if client == Device.Kind.WEB else audience

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import limits, services
@@ -36,21 +37,24 @@ from .exceptions import SessionExpired, TokenExpired, TokenRevoked
 from .models import Device, Reason
 
 MESSAGES = {
-    "expired": "Your session expired. Please sign in again.",
-    "revoked": "You were signed out: this device was signed out elsewhere.",
-    "signed_out": "You have signed out.",
-    "required": "Please sign in to continue.",
+    "expired": _("Your session expired. Please sign in again."),
+    "revoked": _("You were signed out: this device was signed out elsewhere."),
+    "signed_out": _("You have signed out."),
+    "required": _("Please sign in to continue."),
 }
 
 DONE_MESSAGES = {
-    "revoked_one": "The device was signed out.",
-    "revoked_others": "Every other device was signed out.",
+    "revoked_one": _("The device was signed out."),
+    "revoked_others": _("Every other device was signed out."),
 }
 
 
 class SignInForm(AuthenticationForm):
     device_name = forms.CharField(
-        max_length=100, required=False, help_text="So that you can tell your devices apart."
+        max_length=100,
+        required=False,
+        label=_("Name this device"),
+        help_text=_("So that you can tell your devices apart."),
     )
     locked_for: int | None = None  # seconds, when the failure limits refused the attempt
 
@@ -61,7 +65,7 @@ class SignInForm(AuthenticationForm):
             self.locked_for = limits.sign_in_wait(self.request, username)
             if self.locked_for is not None:
                 raise forms.ValidationError(
-                    "Too many failed attempts. Please try again in %(wait)s.",
+                    _("Too many failed attempts. Please try again in %(wait)s."),
                     code="throttled",
                     params={"wait": limits.describe_wait(self.locked_for)},
                 )

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .conf import app_settings
@@ -40,12 +41,16 @@ class TokenRequestSerializer(serializers.Serializer):
         audience, client = attrs.get("audience"), attrs["client"]
         if client == Device.Kind.NATIVE and audience not in app_settings.NATIVE_AUDIENCES:
             raise serializers.ValidationError(
-                {"audience": ["Native clients must name one of the configured native audiences."]},
+                {
+                    "audience": [
+                        _("Native clients must name one of the configured native audiences.")
+                    ]
+                },
                 code="invalid_audience",
             )
         if client == Device.Kind.WEB and audience not in (None, app_settings.WEB_AUDIENCE):
             raise serializers.ValidationError(
-                {"audience": ["Web clients take no audience."]}, code="invalid_audience"
+                {"audience": [_("Web clients take no audience.")]}, code="invalid_audience"
             )
         return attrs
 
@@ -61,7 +66,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     def validate_old_password(self, value: str) -> str:
         if not self.context["user"].check_password(value):
             raise serializers.ValidationError(
-                "The current password is wrong.", code="wrong_password"
+                _("The current password is wrong."), code="wrong_password"
             )
         return value
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import jwt
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from jwt.utils import base64url_decode
 
 from . import exceptions as exc
@@ -43,6 +45,8 @@ LAST_DATETIME_SECOND = 253402300799
 # ...less a day: every NumericDate we accept (RFC 7519 section 2) stays a datetime through
 # the stores' arithmetic (the Redis store rounds exp up to its hour and adds LEEWAY).
 MAX_NUMERIC_DATE = LAST_DATETIME_SECOND - 86400
+MISSING_CLAIM = _("The token lacks the required '{name}' claim.")
+INVALID_CLAIM = _("The '{name}' claim is invalid.")
 
 
 def now() -> datetime:
@@ -211,29 +215,32 @@ def _key_for(header: dict[str, Any], token_type: str) -> Key:
 def _check_claims(claims: dict[str, Any], token_type: str) -> None:
     for name in REQUIRED_CLAIMS:
         if claims.get(name) is None:
-            raise exc.MissingClaim(f"The token lacks the required '{name}' claim.")
+            raise exc.MissingClaim(format_lazy(MISSING_CLAIM, name=name))
     for name in ("iat", "exp", "nbf"):
         if name in claims and not _is_numeric_date(claims[name]):
             raise exc.InvalidClaim(
-                f"The '{name}' claim must be a whole number of seconds, from 0 to "
-                f"{MAX_NUMERIC_DATE}."
+                format_lazy(
+                    _("The '{name}' claim must be a whole number of seconds, from 0 to {max}."),
+                    name=name,
+                    max=MAX_NUMERIC_DATE,
+                )
             )
     for name, limit in (("sub", 255), ("jti", 64)):
         # Printable ASCII only: they become database values and Redis keys (no NUL, no spaces).
         value = claims[name]
         if not isinstance(value, str) or not 0 < len(value) <= limit or not PRINTABLE(value):
-            raise exc.InvalidClaim(f"The '{name}' claim is invalid.")
+            raise exc.InvalidClaim(format_lazy(INVALID_CLAIM, name=name))
     if not _is_canonical_uuid(claims["did"]):
-        raise exc.InvalidClaim("The 'did' claim is invalid.")
+        raise exc.InvalidClaim(format_lazy(INVALID_CLAIM, name="did"))
     if type(claims["gen"]) is not int or claims["gen"] < 0:
-        raise exc.InvalidClaim("The 'gen' claim is invalid.")
+        raise exc.InvalidClaim(format_lazy(INVALID_CLAIM, name="gen"))
     if claims["iss"] != app_settings.ISSUER:
         raise exc.WrongIssuer()
     audience = claims["aud"]
     if not isinstance(audience, str) or audience not in accepted_audiences():
         raise exc.WrongAudience()
     if "exp" not in claims and not _may_omit_exp(audience, token_type):
-        raise exc.MissingClaim("The token lacks the required 'exp' claim.")
+        raise exc.MissingClaim(format_lazy(MISSING_CLAIM, name="exp"))
     _check_times(claims)
 
 

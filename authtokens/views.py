@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -68,7 +69,7 @@ def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
 def refuse_if_locked(wait: int | None) -> None:
     """429 ``throttled`` with ``Retry-After`` while a failure limit is reached."""
     if wait is not None:
-        raise Throttled(wait=wait, detail="Too many failed attempts.")
+        raise Throttled(wait=wait, detail=gettext("Too many failed attempts."))
 
 
 class TokenIssueView(PublicView):
