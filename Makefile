@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint screenshots bench load clean
+.PHONY: run test install lint screenshots bench load messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ bench:
 # The load test: 16 clients against gunicorn for 60 s; 0 revoked tokens may get in.
 load: $(STAMP)
 	$(BIN)/python -m benchmarks.load
+
+# Extract authtokens' messages into its catalog, then compile every catalog (needs gettext).
+LANGUAGE ?= fr
+messages: $(STAMP)
+	cd authtokens && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
+		../$(BIN)/python -P -m django makemessages -l $(LANGUAGE) --add-location=file
+	cd authtokens && DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=.. \
+		../$(BIN)/python -P -m django compilemessages
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check authtokens project tests benchmarks

@@ -6,6 +6,7 @@ so nothing can be un-revoked, and no token material (digests) is ever shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -15,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -38,7 +40,7 @@ def confirm_then(
     *,
     title: Any,
     revoke: Any,
-    done: str,
+    done: Callable[[int], str],
 ) -> HttpResponse | None:
     """Show a confirmation page; once confirmed, ``revoke`` each object and report how many."""
     if request.POST.get("confirm") != "yes":
@@ -52,7 +54,7 @@ def confirm_then(
         }
         return TemplateResponse(request, CONFIRM_TEMPLATE, context)
     count = sum(1 for obj in queryset if revoke(obj))
-    modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+    modeladmin.message_user(request, done(count), messages.SUCCESS)
     return None
 
 
@@ -88,10 +90,10 @@ class DeviceStatusFilter(admin.SimpleListFilter):
 
 def device_status(device: Device) -> str:
     if device.revoked_at is not None:
-        return f"Revoked ({device.get_revoked_reason_display()})"
+        return gettext("Revoked (%(reason)s)") % {"reason": device.get_revoked_reason_display()}
     if device.expires_at is not None and device.expires_at <= timezone.now():
-        return "Expired"
-    return "Active"
+        return gettext("Expired")
+    return gettext("Active")
 
 
 @admin.register(Device)
@@ -133,7 +135,10 @@ class DeviceAdmin(ReadOnlyAdmin):
             revoke=lambda device: services.revoke_device(
                 device, reason=Reason.ADMIN, actor=request.user
             ),
-            done="Revoked %(count)d device(s).",
+            done=lambda count: (
+                ngettext("Revoked %(count)d device.", "Revoked %(count)d devices.", count)
+                % {"count": count}
+            ),
         )
 
 
@@ -156,7 +161,7 @@ class RevocationEventAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("actor"))
     def actor_display(self, event: RevocationEvent) -> str:
-        return str(event.actor) if event.actor_id else "system"
+        return str(event.actor) if event.actor_id else gettext("system")
 
 
 class DeviceInline(admin.TabularInline):
@@ -192,5 +197,12 @@ class SignOutEverywhereMixin:
             queryset,
             title=_("Sign these users out of every device?"),
             revoke=lambda user: services.revoke_user(user, reason=Reason.ADMIN, actor=request.user),
-            done="Signed %(count)d user(s) out everywhere.",
+            done=lambda count: (
+                ngettext(
+                    "Signed %(count)d user out everywhere.",
+                    "Signed %(count)d users out everywhere.",
+                    count,
+                )
+                % {"count": count}
+            ),
         )

@@ -6,11 +6,12 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save, pre_save
+from django.utils.translation import gettext_lazy as _
 
 
 class AuthTokensConfig(AppConfig):
     name = "authtokens"
-    verbose_name = "Tokens and devices"
+    verbose_name = _("Tokens and devices")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

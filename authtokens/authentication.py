@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from . import credentials, services, usage
+from . import credentials, services, tokens, usage
 from .errors import bearer_challenge, to_api_exception
 from .exceptions import AuthTokensError, InvalidClaim, MalformedToken, TokenRevoked
 
@@ -34,6 +35,16 @@ class LazyUser(SimpleLazyObject):
     def __bool__(self) -> bool:
         return True
 
+    async def aload(self) -> Any:
+        """Return the user row, loading it in a thread if need be: for ``async def`` views,
+        where reading anything beyond ``pk`` would query the database from the event loop.
+
+        Raises the same 401 (``token_revoked``) for a user deleted or deactivated since.
+        """
+        if self._wrapped is empty:
+            await sync_to_async(self._setup)()
+        return self._wrapped
+
 
 def _load_user(model: Any, pk: Any) -> Any:
     try:
@@ -52,7 +63,14 @@ def _fetch_user(model: Any, pk: Any) -> Any:
 
 
 class JWTAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1)."""
+    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1).
+
+    A Bearer token that is someone else's JWT (no kid of our key ring, no ``iss`` of ours:
+    ``tokens.is_foreign``) is left to the next authentication class, so that authtokens can
+    sit before simplejwt's class while a project migrates (README, "Migrating from
+    simplejwt"). Any token naming our kid or our issuer is verified here, and refused if it
+    fails.
+    """
 
     keyword = b"bearer"
 
@@ -66,6 +84,8 @@ class JWTAuthentication(BaseAuthentication):
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise to_api_exception(MalformedToken()) from None
+        if tokens.is_foreign(token):
+            return None  # not ours: let the next class (simplejwt's, during a migration) try
         return authenticate_token(token)
 
     def authenticate_header(self, request: Request) -> str:
@@ -108,3 +128,14 @@ def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
         return _lazy_user_and_claims(token)
     except AuthTokensError as error:
         raise to_api_exception(error) from None
+
+
+async def aauthenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """``authenticate_token`` for ``async def`` views under ASGI: the same checks, in a thread.
+
+    The revocation store may query the database (the database store; the Redis store while
+    its mirror is cold, after a flush or an outage), which Django forbids from the event loop.
+    Every check runs as for a sync view, so every revocation holds. The user stays lazy: read
+    ``pk`` freely, ``await user.aload()`` for the rest.
+    """
+    return await sync_to_async(authenticate_token)(token)

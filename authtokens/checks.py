@@ -90,6 +90,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
             Error("AUTHTOKENS MAX_TOKEN_LENGTH must be an int >= 256.", id="authtokens.E006")
         )
     errors += _check_limits()
+    errors += _check_claims_hook()
     errors += _check_introspection_clients()
     errors += _check_cookies()
     try:
@@ -166,6 +167,24 @@ def _check_limits() -> Iterable[Error]:
     proxies = app_settings.TRUSTED_PROXY_COUNT
     if type(proxies) is not int or proxies < 0:
         yield Error("AUTHTOKENS TRUSTED_PROXY_COUNT must be an int >= 0.", id="authtokens.E012")
+
+
+def _check_claims_hook() -> Iterable[Error]:
+    path = app_settings.CLAIMS_HOOK
+    if path is None:
+        return
+    try:
+        hook = import_string(path) if isinstance(path, str) else None
+    except ImportError as error:
+        yield Error(f"AUTHTOKENS CLAIMS_HOOK: {error}", id="authtokens.E014")
+        return
+    if not callable(hook):
+        yield Error(
+            "AUTHTOKENS CLAIMS_HOOK must be None or the dotted path of a callable "
+            "hook(user, device) -> dict.",
+            hint="See README, Custom claims.",
+            id="authtokens.E014",
+        )
 
 
 MIN_CLIENT_SECRET_LENGTH = 32

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "LEEWAY": timedelta(seconds=10),
     # Tokens longer than this are refused before any parsing.
     "MAX_TOKEN_LENGTH": 4096,
+    # Dotted path of hook(user, device) -> dict of extra claims for every access token issued
+    # (sign-in, extend, refresh); reserved names are refused (tokens.RESERVED_CLAIMS).
+    "CLAIMS_HOOK": None,
     # Browser sessions (cookies.py). Secure may be off only for plain-HTTP development.
     "COOKIE_SECURE": True,
     "COOKIE_SAMESITE": "Lax",

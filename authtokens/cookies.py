@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import SessionAuthentication
@@ -80,6 +81,14 @@ def cookie_session(request: HttpRequest) -> CookieSession | None:
                 session = CookieSession(error=error)
         request.__dict__[CACHE_ATTRIBUTE] = session
     return request.__dict__[CACHE_ATTRIBUTE]
+
+
+async def acookie_session(request: HttpRequest) -> CookieSession | None:
+    """``cookie_session`` for async views: checked in a thread (the check may query the
+    database, and loads the user), once per request."""
+    if CACHE_ATTRIBUTE in request.__dict__:
+        return request.__dict__[CACHE_ATTRIBUTE]
+    return await sync_to_async(cookie_session)(request)
 
 
 def _needs_renewal(claims: dict[str, Any]) -> bool:

@@ -10,12 +10,15 @@ JSON under the prefix where the API is mounted, Django's own pages elsewhere.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+from django.utils.translation import gettext
 from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework import status
@@ -26,10 +29,18 @@ from . import exceptions as domain
 logger = logging.getLogger("authtokens.errors")
 REALM = "api"
 RETRY_AFTER_SECONDS = 5
+# RFC 6750 section 3: error_description is %x20-21 / %x23-5B / %x5D-7E (no '"', no '\').
+ERROR_DESCRIPTION_UNSAFE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
 
 
 class InvalidToken(drf.AuthenticationFailed):
-    """A presented token was refused: 401 with ``error="invalid_token"``."""
+    """A presented token was refused: 401 with ``error="invalid_token"``.
+
+    ``description`` is the detail in English, for the ``WWW-Authenticate`` header: RFC 6750
+    section 3 allows only printable ASCII there, whatever language the body is in.
+    """
+
+    description = ""
 
 
 class UnavailableError(drf.APIException):
@@ -47,7 +58,10 @@ def _status_for(error: domain.AuthTokensError) -> int:
 def to_api_exception(error: domain.AuthTokensError) -> drf.APIException:
     """Return the DRF exception that answers ``error`` over HTTP."""
     if isinstance(error, domain.TokenError):
-        return InvalidToken(error.detail, error.code)
+        refused = InvalidToken(error.detail, error.code)  # in the request's language
+        with translation.override("en"):
+            refused.description = str(error.detail)
+        return refused
     if isinstance(error, domain.StoreUnavailable):
         return UnavailableError(error.detail, error.code)
     api_error = drf.APIException(error.detail, error.code)
@@ -58,7 +72,8 @@ def to_api_exception(error: domain.AuthTokensError) -> drf.APIException:
 def bearer_challenge(error: drf.APIException | None = None) -> str:
     """Return a ``WWW-Authenticate`` value; name the error only when a token was refused."""
     if isinstance(error, InvalidToken):
-        return f'Bearer realm="{REALM}", error="invalid_token", error_description="{error.detail}"'
+        description = ERROR_DESCRIPTION_UNSAFE.sub("", error.description or str(error.detail))
+        return f'Bearer realm="{REALM}", error="invalid_token", error_description="{description}"'
     return f'Bearer realm="{REALM}"'
 
 
@@ -90,7 +105,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def error_body(exc: drf.APIException) -> dict[str, Any]:
     if isinstance(exc, drf.ValidationError):
-        return {"code": "invalid", "detail": "The request body is invalid.", "errors": exc.detail}
+        return {
+            "code": "invalid",
+            "detail": gettext("The request body is invalid."),
+            "errors": exc.detail,
+        }
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
     code = exc.get_codes()
     return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}

@@ -1,15 +1,25 @@
-"""Domain errors, each with a stable ``code``; HTTP is decided at the edge (``errors.py``)."""
+"""Domain errors, each with a stable ``code``; HTTP is decided at the edge (``errors.py``).
+
+Details are translated (gettext_lazy) in the language of the request that reads them.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class AuthTokensError(Exception):
     """Base of every error authtokens raises on purpose."""
 
     code = "error"
-    detail = "The request could not be completed."
+    detail: StrOrPromise = _("The request could not be completed.")
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: StrOrPromise | None = None) -> None:
         super().__init__(detail or self.detail)
         if detail:
             self.detail = detail
@@ -19,108 +29,108 @@ class TokenError(AuthTokensError):
     """The presented token cannot be accepted."""
 
     code = "invalid_token"
-    detail = "The token is invalid."
+    detail = _("The token is invalid.")
 
 
 class TokenTooLarge(TokenError):
     code = "token_too_large"
-    detail = "The token is larger than allowed."
+    detail = _("The token is larger than allowed.")
 
 
 class MalformedToken(TokenError):
     code = "malformed_token"
-    detail = "The token is not a well-formed JWT."
+    detail = _("The token is not a well-formed JWT.")
 
 
 class UnsupportedHeader(TokenError):
     code = "unsupported_header"
-    detail = "The token header carries an unsupported parameter."
+    detail = _("The token header carries an unsupported parameter.")
 
 
 class UnknownKey(TokenError):
     code = "unknown_key"
-    detail = "The token was signed with an unknown or retired key."
+    detail = _("The token was signed with an unknown or retired key.")
 
 
 class WrongAlgorithm(TokenError):
     code = "wrong_algorithm"
-    detail = "The token's algorithm does not match its key."
+    detail = _("The token's algorithm does not match its key.")
 
 
 class WrongTokenType(TokenError):
     code = "wrong_token_type"
-    detail = "This kind of token is not accepted here."
+    detail = _("This kind of token is not accepted here.")
 
 
 class BadSignature(TokenError):
     code = "bad_signature"
-    detail = "The token signature does not verify."
+    detail = _("The token signature does not verify.")
 
 
 class WrongIssuer(TokenError):
     code = "wrong_issuer"
-    detail = "The token was issued by someone else."
+    detail = _("The token was issued by someone else.")
 
 
 class WrongAudience(TokenError):
     code = "wrong_audience"
-    detail = "The token is not meant for this audience."
+    detail = _("The token is not meant for this audience.")
 
 
 class TokenExpired(TokenError):
     code = "token_expired"
-    detail = "The token has expired."
+    detail = _("The token has expired.")
 
 
 class TokenNotYetValid(TokenError):
     code = "token_not_yet_valid"
-    detail = "The token is not valid yet."
+    detail = _("The token is not valid yet.")
 
 
 class MissingClaim(TokenError):
     code = "missing_claim"
-    detail = "The token lacks a required claim."
+    detail = _("The token lacks a required claim.")
 
 
 class InvalidClaim(TokenError):
     code = "invalid_claim"
-    detail = "A token claim has an invalid value."
+    detail = _("A token claim has an invalid value.")
 
 
 class TokenRevoked(TokenError):
     code = "token_revoked"
-    detail = "The token has been revoked."
+    detail = _("The token has been revoked.")
 
 
 class RefreshTokenReused(TokenRevoked):
     """An already rotated refresh token came back: the device is signed out (RFC 9700 4.14.2)."""
 
     code = "refresh_token_reused"
-    detail = "The refresh token was already used; the device has been signed out."
+    detail = _("The refresh token was already used; the device has been signed out.")
 
 
 class SessionExpired(TokenError):
     code = "session_expired"
-    detail = "The session reached its maximum lifetime; sign in again."
+    detail = _("The session reached its maximum lifetime; sign in again.")
 
 
 class NotExtendable(AuthTokensError):
     code = "not_extendable"
-    detail = "Only web access tokens can be extended; native clients use their refresh token."
+    detail = _("Only web access tokens can be extended; native clients use their refresh token.")
 
 
 class InvalidCredentials(AuthTokensError):
     code = "invalid_credentials"
-    detail = "Unable to sign in with the given credentials."
+    detail = _("Unable to sign in with the given credentials.")
 
 
 class NotTokenOwner(AuthTokensError):
     code = "not_token_owner"
-    detail = "You can revoke only your own tokens."
+    detail = _("You can revoke only your own tokens.")
 
 
 class StoreUnavailable(AuthTokensError):
     """Neither Redis nor the database could answer: refuse, never wave the token through (G3)."""
 
     code = "service_unavailable"
-    detail = "Token checks are temporarily unavailable; try again shortly."
+    detail = _("Token checks are temporarily unavailable; try again shortly.")

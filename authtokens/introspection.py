@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -30,7 +31,7 @@ REPORTED_CLAIMS = ("sub", "aud", "iss", "iat", "exp", "jti")
 
 class InvalidClient(exceptions.AuthenticationFailed):
     default_code = "invalid_client"
-    default_detail = "Client authentication failed."
+    default_detail = _("Client authentication failed.")
     challenge = 'Basic realm="introspection"'
 
 

@@ -45,6 +45,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 from django.utils.html import escape
+from django.utils.translation import get_language, gettext, ngettext
 
 from .clients import client_ip
 from .conf import DEFAULTS, app_settings
@@ -319,17 +320,21 @@ def count_failed_sign_in(
 def describe_wait(seconds: int) -> str:
     minutes = math.ceil(seconds / 60)
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def too_many_attempts_page(wait: int) -> HttpResponse:
     """The HTML answer of a sign-in page while locked: 429 with ``Retry-After``."""
-    text = escape(f"Too many failed attempts. Please try again in {describe_wait(wait)}.")
+    text = escape(
+        gettext("Too many failed attempts. Please try again in %(wait)s.")
+        % {"wait": describe_wait(wait)}
+    )
+    title = escape(gettext("Too many attempts"))
     body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        "<title>Too many attempts</title></head>"
-        f"<body><h1>Too many attempts</h1><p>{text}</p></body></html>"
+        f'<!doctype html><html lang="{escape(get_language() or "en")}"><head>'
+        f'<meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><h1>{title}</h1><p>{text}</p></body></html>"
     )
     response = HttpResponse(body, status=429, content_type="text/html; charset=utf-8")
     response["Retry-After"] = str(wait)

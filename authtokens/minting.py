@@ -13,6 +13,8 @@ from django.db import transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from . import tokens
 from .conf import app_settings
@@ -57,7 +59,12 @@ def refresh_digest(jti: str) -> str:
 def mint(
     device: Device, generation: int, now: datetime, *, with_refresh: bool
 ) -> tuple[IssuedTokens, RefreshToken | None]:
-    """Issue an access token (and a refresh token) to a device that is not revoked."""
+    """Issue an access token (and a refresh token) to a device that is not revoked.
+
+    A refused hook or an oversized token raises ``ValueError`` and the caller's transaction
+    rolls back: nothing is written for a token that is never handed out.
+    """
+    extra = hook_claims(device)  # before any write
     access_expires_at = _access_expiry(device, now)
     refresh_expires_at = tokens.lifetime_end(now, app_settings.REFRESH_TOKEN_LIFETIME)
     handed_out = _latest(access_expires_at, refresh_expires_at if with_refresh else now)
@@ -76,7 +83,9 @@ def mint(
         raise TokenRevoked()
     mirror_device_on_commit(str(device.pk), str(device.user_id), handed_out)
     device.last_used_at, device.expires_at = now, _latest(device.expires_at, handed_out)
-    access = tokens.encode(_claims(device, generation, access_expires_at), token_type=tokens.ACCESS)
+    # The hook's claims first, so that ours are never shadowed (custom_claims refuses them).
+    access_claims = {**extra, **_claims(device, generation, access_expires_at)}
+    access = tokens.encode(access_claims, token_type=tokens.ACCESS)
     refresh_token, row = None, None
     if with_refresh:
         claims = _claims(device, generation, refresh_expires_at)
@@ -101,6 +110,15 @@ def mint(
         )
     )
     return issued, row
+
+
+def hook_claims(device: Device) -> dict[str, Any]:
+    """The extra claims ``CLAIMS_HOOK(user, device)`` gives the device's next access token."""
+    path = app_settings.CLAIMS_HOOK
+    if path is None:
+        return {}
+    hook = import_string(path)
+    return tokens.custom_claims(hook(device.user, device), source=f"CLAIMS_HOOK {path!r}")
 
 
 def _claims(device: Device, generation: int, expires_at: datetime | None) -> dict[str, Any]:
@@ -140,4 +158,4 @@ def audience_for(client: str, audience: str | None) -> str:
 
 
 def default_name(client: str, audience: str) -> str:
-    return "Web browser" if client == Device.Kind.WEB else audience
+    return gettext("Web browser") if client == Device.Kind.WEB else audience

@@ -13,36 +13,48 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import limits, services
 from .clients import client_ip, summarize
-from .cookies import clear_token_cookie, cookie_session, set_token_cookie
+from .cookies import (
+    CookieSession,
+    acookie_session,
+    clear_token_cookie,
+    cookie_session,
+    set_token_cookie,
+)
 from .exceptions import SessionExpired, TokenExpired, TokenRevoked
 from .models import Device, Reason
 
 MESSAGES = {
-    "expired": "Your session expired. Please sign in again.",
-    "revoked": "You were signed out: this device was signed out elsewhere.",
-    "signed_out": "You have signed out.",
-    "required": "Please sign in to continue.",
+    "expired": _("Your session expired. Please sign in again."),
+    "revoked": _("You were signed out: this device was signed out elsewhere."),
+    "signed_out": _("You have signed out."),
+    "required": _("Please sign in to continue."),
 }
 
 DONE_MESSAGES = {
-    "revoked_one": "The device was signed out.",
-    "revoked_others": "Every other device was signed out.",
+    "revoked_one": _("The device was signed out."),
+    "revoked_others": _("Every other device was signed out."),
 }
 
 
 class SignInForm(AuthenticationForm):
     device_name = forms.CharField(
-        max_length=100, required=False, help_text="So that you can tell your devices apart."
+        max_length=100,
+        required=False,
+        label=_("Name this device"),
+        help_text=_("So that you can tell your devices apart."),
     )
     locked_for: int | None = None  # seconds, when the failure limits refused the attempt
 
@@ -53,7 +65,7 @@ class SignInForm(AuthenticationForm):
             self.locked_for = limits.sign_in_wait(self.request, username)
             if self.locked_for is not None:
                 raise forms.ValidationError(
-                    "Too many failed attempts. Please try again in %(wait)s.",
+                    _("Too many failed attempts. Please try again in %(wait)s."),
                     code="throttled",
                     params={"wait": limits.describe_wait(self.locked_for)},
                 )
@@ -65,19 +77,37 @@ def _sign_in_url(reason: str, next_url: str = "") -> str:
     return f"{reverse('authtokens:sign-in')}?{urlencode(query)}"
 
 
-def token_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Run ``view`` with ``request.token_claims`` and ``request.token_user``, or redirect."""
+def token_login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``view`` with ``request.token_claims`` and ``request.token_user``, or redirect.
+
+    Works on ``async def`` views too (under ASGI): the cookie is then checked in a thread,
+    and ``request.token_user`` arrives loaded, so the view reads it without a query.
+    """
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            session = await acookie_session(request)
+            refusal = _admit(request, session)
+            return refusal if refusal is not None else await view(request, *args, **kwargs)
+
+        return async_wrapper
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        session = cookie_session(request)
-        if session is None or session.claims is None:
-            reason = "required" if session is None else _reason_for(session.error)
-            return HttpResponseRedirect(_sign_in_url(reason, request.get_full_path()))
-        request.token_claims, request.token_user = session.claims, session.user  # type: ignore[attr-defined]
-        return view(request, *args, **kwargs)
+        refusal = _admit(request, cookie_session(request))
+        return refusal if refusal is not None else view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _admit(request: HttpRequest, session: CookieSession | None) -> HttpResponse | None:
+    """Attach the session's claims and user to ``request``, or return the redirect to sign in."""
+    if session is None or session.claims is None:
+        reason = "required" if session is None else _reason_for(session.error)
+        return HttpResponseRedirect(_sign_in_url(reason, request.get_full_path()))
+    request.token_claims, request.token_user = session.claims, session.user  # type: ignore[attr-defined]
+    return None
 
 
 def _reason_for(error: Any) -> str:
@@ -97,12 +127,15 @@ def _safe_next(request: HttpRequest) -> str:
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
+        user = form.get_user()
         issued = services.issue(
-            form.get_user(),
+            user,
             device_name=form.cleaned_data["device_name"],
             user_agent=request.headers.get("user-agent", ""),
             ip_address=client_ip(request.META),
         )
+        # As django.contrib.auth.login() does (no session here): updates last_login.
+        user_logged_in.send(sender=user.__class__, request=request, user=user)
         redirect = HttpResponseRedirect(_safe_next(request))
         set_token_cookie(redirect, issued)
         return redirect

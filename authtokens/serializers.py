@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .conf import app_settings
@@ -21,23 +23,41 @@ CLIENT_CHOICES = [
 ]
 
 
+def username_field() -> str:
+    """The name the user model signs in by (``USERNAME_FIELD``): ``username``, ``email``..."""
+    return get_user_model().USERNAME_FIELD
+
+
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=254, trim_whitespace=False)
+    """Sign-in: the user's ``USERNAME_FIELD`` (``username`` for Django's user, ``email`` for
+    an email-as-username model) and ``password``; nothing else names the user."""
+
     password = serializers.CharField(max_length=4096, trim_whitespace=False, write_only=True)
     device_name = serializers.CharField(max_length=100, required=False, default="")
     client = serializers.ChoiceField(choices=CLIENT_CHOICES, default=Device.Kind.WEB)
     audience = serializers.CharField(max_length=100, required=False, allow_null=True, default=None)
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Named after the user model's USERNAME_FIELD, first, as AuthenticationForm sizes it.
+        model_field = get_user_model()._meta.get_field(username_field())
+        max_length = getattr(model_field, "max_length", None) or 254
+        identifier = serializers.CharField(max_length=max_length, trim_whitespace=False)
+        return {username_field(): identifier, **super().get_fields()}
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         audience, client = attrs.get("audience"), attrs["client"]
         if client == Device.Kind.NATIVE and audience not in app_settings.NATIVE_AUDIENCES:
             raise serializers.ValidationError(
-                {"audience": ["Native clients must name one of the configured native audiences."]},
+                {
+                    "audience": [
+                        _("Native clients must name one of the configured native audiences.")
+                    ]
+                },
                 code="invalid_audience",
             )
         if client == Device.Kind.WEB and audience not in (None, app_settings.WEB_AUDIENCE):
             raise serializers.ValidationError(
-                {"audience": ["Web clients take no audience."]}, code="invalid_audience"
+                {"audience": [_("Web clients take no audience.")]}, code="invalid_audience"
             )
         return attrs
 
@@ -53,7 +73,7 @@ class PasswordChangeSerializer(serializers.Serializer):
     def validate_old_password(self, value: str) -> str:
         if not self.context["user"].check_password(value):
             raise serializers.ValidationError(
-                "The current password is wrong.", code="wrong_password"
+                _("The current password is wrong."), code="wrong_password"
             )
         return value
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import jwt
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from jwt.utils import base64url_decode
 
 from . import exceptions as exc
@@ -26,10 +28,23 @@ from .keys import Key, get_key_ring
 ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "iat", "jti", "did", "gen")
+# Names a claims hook may not set: the registered claims (RFC 7519 section 4.1), ours, and the
+# JOSE header parameters (RFC 7515 4.1, RFC 7516 4.1, RFC 7797, RFC 8225, RFC 8555), which
+# RFC 7519 section 5.3 lets a claim be replicated as: none of them may be shadowed.
+RESERVED_CLAIMS = frozenset(
+    {
+        *("iss", "sub", "aud", "exp", "nbf", "iat", "jti", "did", "gen"),
+        *("alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit"),
+        *("enc", "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c", "b64", "ppt"),
+        *("url", "nonce"),
+    }
+)
 PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
 # The last second a datetime can hold (9999-12-31T23:59:59Z): the largest NumericDate
 # (RFC 7519 section 2) we accept, so that every one stays a datetime.
 MAX_NUMERIC_DATE = 253402300799
+MISSING_CLAIM = _("The token lacks the required '{name}' claim.")
+INVALID_CLAIM = _("The '{name}' claim is invalid.")
 
 
 def now() -> datetime:
@@ -60,11 +75,41 @@ def build_claims(
     return claims
 
 
+def custom_claims(extra: object, *, source: str) -> dict[str, Any]:
+    """Check the claims a hook returned: a dict of JSON values under names of its own.
+
+    Raise ``ValueError``, naming ``source``, for a reserved name or anything else that could
+    not become a token we would accept.
+    """
+    if not isinstance(extra, dict):
+        raise ValueError(f"{source} must return a dict of claims, not {type(extra).__name__}.")
+    for name in extra:
+        if not isinstance(name, str):
+            raise ValueError(f"{source} returned a claim name that is not a string: {name!r}.")
+    reserved = sorted(set(extra) & RESERVED_CLAIMS)
+    if reserved:
+        raise ValueError(
+            f"{source} may not set the reserved claims {', '.join(reserved)}; "
+            "authtokens sets or refuses them itself."
+        )
+    try:
+        json.dumps(extra, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{source} returned claims that are not JSON: {error}.") from None
+    return dict(extra)
+
+
 def encode(claims: dict[str, Any], *, token_type: str) -> str:
     """Sign ``claims`` with the active key."""
     key = get_key_ring().active
     headers = {"kid": key.kid, "typ": token_type}
-    return jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers=headers)
+    token = jwt.encode(claims, key.signing_key, algorithm=key.algorithm, headers=headers)
+    if len(token) > app_settings.MAX_TOKEN_LENGTH:  # decode would refuse it: never issue it
+        raise ValueError(
+            f"A token of {len(token)} characters is longer than MAX_TOKEN_LENGTH "
+            f"({app_settings.MAX_TOKEN_LENGTH}); issue fewer or smaller claims."
+        )
+    return token
 
 
 def decode(token: object, *, token_type: str) -> dict[str, Any]:
@@ -88,6 +133,27 @@ def decode(token: object, *, token_type: str) -> dict[str, Any]:
     claims = _json_object(payload)
     _check_claims(claims, token_type)
     return claims
+
+
+def is_foreign(token: str) -> bool:
+    """Whether ``token`` is a JWT of someone else's: its header names no key of our ring and
+    its payload no ``iss`` of ours (a djangorestframework-simplejwt token, say).
+
+    Read without verifying anything, only to let another authentication class try the token;
+    nothing is ever accepted on this basis. A token that names our kid or our issuer is ours,
+    and so is anything we cannot parse or that is too large to: ``decode`` refuses those.
+    """
+    if len(token) > app_settings.MAX_TOKEN_LENGTH or token.count(".") != 2:
+        return False
+    header_segment, payload_segment, _ = token.split(".")
+    try:
+        kid = _parse_header(header_segment).get("kid")
+        if isinstance(kid, str) and get_key_ring().get(kid) is not None:
+            return False  # our key: the usual case, decided without reading the payload
+        payload = _json_object(base64url_decode(payload_segment.encode("ascii")))
+    except (exc.MalformedToken, ValueError, binascii.Error):
+        return False
+    return payload.get("iss") != app_settings.ISSUER
 
 
 def _header(token: str) -> dict[str, Any]:
@@ -147,29 +213,32 @@ def _key_for(header: dict[str, Any], token_type: str) -> Key:
 def _check_claims(claims: dict[str, Any], token_type: str) -> None:
     for name in REQUIRED_CLAIMS:
         if claims.get(name) is None:
-            raise exc.MissingClaim(f"The token lacks the required '{name}' claim.")
+            raise exc.MissingClaim(format_lazy(MISSING_CLAIM, name=name))
     for name in ("iat", "exp", "nbf"):
         if name in claims and not _is_numeric_date(claims[name]):
             raise exc.InvalidClaim(
-                f"The '{name}' claim must be a whole number of seconds, from 0 to "
-                f"{MAX_NUMERIC_DATE}."
+                format_lazy(
+                    _("The '{name}' claim must be a whole number of seconds, from 0 to {max}."),
+                    name=name,
+                    max=MAX_NUMERIC_DATE,
+                )
             )
     for name, limit in (("sub", 255), ("jti", 64)):
         # Printable ASCII only: they become database values and Redis keys (no NUL, no spaces).
         value = claims[name]
         if not isinstance(value, str) or not 0 < len(value) <= limit or not PRINTABLE(value):
-            raise exc.InvalidClaim(f"The '{name}' claim is invalid.")
+            raise exc.InvalidClaim(format_lazy(INVALID_CLAIM, name=name))
     if not _is_canonical_uuid(claims["did"]):
-        raise exc.InvalidClaim("The 'did' claim is invalid.")
+        raise exc.InvalidClaim(format_lazy(INVALID_CLAIM, name="did"))
     if type(claims["gen"]) is not int or claims["gen"] < 0:
-        raise exc.InvalidClaim("The 'gen' claim is invalid.")
+        raise exc.InvalidClaim(format_lazy(INVALID_CLAIM, name="gen"))
     if claims["iss"] != app_settings.ISSUER:
         raise exc.WrongIssuer()
     audience = claims["aud"]
     if not isinstance(audience, str) or audience not in accepted_audiences():
         raise exc.WrongAudience()
     if "exp" not in claims and not _may_omit_exp(audience, token_type):
-        raise exc.MissingClaim("The token lacks the required 'exp' claim.")
+        raise exc.MissingClaim(format_lazy(MISSING_CLAIM, name="exp"))
     _check_times(claims)
 
 

@@ -6,9 +6,10 @@ import uuid
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -31,6 +32,7 @@ from .serializers import (
     RevokeRequestSerializer,
     TokenRequestSerializer,
     token_body,
+    username_field,
 )
 
 # Token responses must not be cached by anyone (RFC 6749 section 5.1).
@@ -67,11 +69,12 @@ def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
 def refuse_if_locked(wait: int | None) -> None:
     """429 ``throttled`` with ``Retry-After`` while a failure limit is reached."""
     if wait is not None:
-        raise Throttled(wait=wait, detail="Too many failed attempts.")
+        raise Throttled(wait=wait, detail=gettext("Too many failed attempts."))
 
 
 class TokenIssueView(PublicView):
-    """Sign in with a username and password; a new device gets its tokens."""
+    """Sign in with the user model's ``USERNAME_FIELD`` and a password; a new device gets its
+    tokens, and Django's ``user_logged_in`` is sent (its receiver updates ``last_login``)."""
 
     @extend_schema(
         request=TokenRequestSerializer,
@@ -79,10 +82,12 @@ class TokenIssueView(PublicView):
     )
     def post(self, request: Request) -> Response:
         data = _validated(TokenRequestSerializer, request)
+        username = data[username_field()]
         # Before the password is hashed: a locked-out client costs no PBKDF2 work.
-        refuse_if_locked(limits.sign_in_wait(request._request, data["username"]))
+        refuse_if_locked(limits.sign_in_wait(request._request, username))
         # A failure sends user_login_failed, which counts it (limits.count_failed_sign_in).
-        user = authenticate(request._request, username=data["username"], password=data["password"])
+        # ``username=``, as Django's AuthenticationForm: ModelBackend reads it as USERNAME_FIELD.
+        user = authenticate(request._request, username=username, password=data["password"])
         if user is None:  # wrong password, unknown or inactive user: one answer (G7)
             raise InvalidCredentials()
         issued = services.issue(
@@ -93,6 +98,7 @@ class TokenIssueView(PublicView):
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             ip_address=client_ip(request.META),
         )
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response(token_body(issued), headers=NO_STORE)
 
 

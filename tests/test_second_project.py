@@ -31,4 +31,4 @@ def test_the_core_flow_runs_in_a_second_project_with_a_custom_user_model():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "2 passed" in result.stdout
+    assert "5 passed" in result.stdout

@@ -48,7 +48,7 @@ def test_staff_revokes_a_device_in_the_admin(live_server, page, screenshot):
     page.click("button[name=index]")
     page.wait_for_selector("text=Revoke these devices?")
     page.click("input[value='Yes, revoke']")
-    page.wait_for_selector("text=Revoked 1 device(s).")
+    page.wait_for_selector("text=Revoked 1 device.")
     screenshot(page, "admin-devices")
 
     assert api_status(live_server.url, phone.access) == 401

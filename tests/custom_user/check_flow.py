@@ -15,7 +15,7 @@ def test_core_flow_with_an_email_user_and_uuid_keys():
     signed_in = api.post(
         "/api/token/",
         {
-            "username": "ada@example.com",
+            "email": "ada@example.com",
             "password": "analytical engine",
             "client": "native",
             "audience": "Desktop-App",
@@ -43,10 +43,38 @@ def test_logout_all_with_uuid_user_keys():
     get_user_model().objects.create_user("grace@example.com", "cobol rules")
     api = APIClient()
     body = api.post(
-        "/api/token/", {"username": "grace@example.com", "password": "cobol rules"}, format="json"
+        "/api/token/", {"email": "grace@example.com", "password": "cobol rules"}, format="json"
     ).json()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {body['access']}"}
     assert api.post("/api/token/logout-all/", **auth).status_code == 204
     refused = api.get("/orders/", **auth)
     assert refused.status_code == 401 and refused.json()["code"] == "token_revoked"
     assert 'error="invalid_token"' in refused["WWW-Authenticate"]
+
+
+def test_sign_in_by_the_username_field_updates_last_login():
+    user = get_user_model().objects.create_user("mary@example.com", "difference engine")
+    api = APIClient()
+    body = {"email": "mary@example.com", "password": "difference engine"}
+    assert api.post("/api/token/", body, format="json").status_code == 200
+    user.refresh_from_db()
+    assert user.last_login is not None
+
+
+def test_username_is_no_alias_when_the_username_field_is_email():
+    get_user_model().objects.create_user("hedy@example.com", "frequency hopping")
+    body = {"username": "hedy@example.com", "password": "frequency hopping"}
+    refused = APIClient().post("/api/token/", body, format="json")
+    assert refused.status_code == 400
+    assert set(refused.json()["errors"]) == {"email"}
+
+
+def test_the_sign_in_page_takes_the_email_and_updates_last_login(client):
+    user = get_user_model().objects.create_user("katherine@example.com", "orbital mechanics")
+    # AuthenticationForm's field is always posted as "username", labelled after USERNAME_FIELD.
+    body = {"username": "katherine@example.com", "password": "orbital mechanics"}
+    response = client.post("/signin/", body)
+    assert response.status_code == 302, response.content
+    assert response.cookies["__Host-authtokens"].value
+    user.refresh_from_db()
+    assert user.last_login is not None

@@ -189,6 +189,51 @@ def start_gunicorn(redis_url: str, db_port: int, workers: int = 2, **env: str) -
     return process, server
 
 
+def start_uvicorn(redis_url: str, store: str) -> Any:
+    """Start uvicorn (one ASGI worker) on a free port, with the async views of
+    ``tests.integration.async_urls``; return (process, Server) once it answers."""
+    port = free_port()
+    settings = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.integration.asgi_settings",
+        "AT_DB_NAME": settings["NAME"],
+        "AT_DB_PORT": str(settings["PORT"] or 5432),
+        "AT_REDIS_URL": redis_url,
+        "AT_REVOCATION_STORE": store,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",  # Django's ASGI handler speaks HTTP only
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=open(os.environ.get("AUTHTOKENS_TEST_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
+    )
+    server = Server(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            server.request("GET", "/.well-known/jwks.json")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            assert process.poll() is None, "uvicorn exited"
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.2)
+    return process, server
+
+
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
