@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.contrib.auth.signals import user_login_failed
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.exceptions import PermissionDenied
@@ -352,5 +353,34 @@ def limit_sign_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             if wait is not None:
                 return too_many_attempts_page(wait)
         return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def limit_password_change(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a password-change view of Django's kind (``PasswordChangeView``, the admin's
+    ``password_change``): a wrong old password is a failed sign-in of the signed-in user,
+    counted like any other, and while that user is locked out the view answers 429 first.
+
+    Django's form checks the old password with ``check_password()``, which sends no signal;
+    the wrapper reads the form's verdict from the ``TemplateResponse`` the view answers with.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if request.method != "POST" or user is None or not user.is_authenticated:
+            return view(request, *args, **kwargs)
+        username = user.get_username()
+        wait = sign_in_wait(request, username)
+        if wait is not None:
+            return too_many_attempts_page(wait)
+        response = view(request, *args, **kwargs)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if form is not None and "old_password" in form.errors:
+            user_login_failed.send(
+                sender=__name__, credentials={"username": username}, request=request
+            )
+        return response
 
     return wrapper

@@ -17,6 +17,8 @@ import time_machine
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.contrib.auth.signals import user_login_failed
 from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from authtokens import tokens
 from authtokens.checks import check_settings
@@ -313,10 +315,8 @@ def test_guessing_at_the_admin_login_is_limited(user, default_limits):
     assert right.status_code == 429
     retry_after(right, 15 * 60)
     assert "_auth_user_id" not in client.session
-    django_login = client.post(
-        "/accounts/login/", {"username": user.username, "password": PASSWORD}
-    )
-    assert django_login.status_code == 429 and "_auth_user_id" not in client.session
+    page = client.post("/signin/", {"username": user.username, "password": PASSWORD})
+    assert page.status_code == 429 and "_auth_user_id" not in client.session
 
 
 def test_any_authenticate_call_is_refused_while_locked(rf, user, limits):
@@ -355,6 +355,34 @@ def test_guessing_the_old_password_is_limited(api, user, sign_in, default_limits
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
     assert api.get("/api/me/", **bearer(access)).status_code == 200  # nobody signed out
+
+
+@pytest.mark.parametrize("path", ["/accounts/password_change/", "/admin/password_change/"])
+def test_guessing_the_old_password_on_djangos_forms_is_limited(user, default_limits, path):
+    """Django's password-change forms check the old password without authenticate(): the
+    wrapper counts each wrong one as a failed sign-in of that user."""
+    user.is_staff = True  # the admin's form is for staff
+    user.save()
+    browser = Client()
+    browser.force_login(user)
+    new = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    guesses = [browser.post(path, {"old_password": f"guess{i}", **new}) for i in range(12)]
+    assert [r.status_code for r in guesses] == [200] * 10 + [429] * 2
+    retry_after(guesses[-1], 15 * 60)
+    right = browser.post(path, {"old_password": PASSWORD, **new})
+    assert right.status_code == 429
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # One count for the user, whichever door: the API's sign-in is locked out as well.
+    assert attempt(APIClient(), user.username, PASSWORD).status_code == 429
+
+
+def test_the_demos_login_page_is_the_apps_sign_in(db):
+    """Django's /accounts/login/ (the "Log in" link after a password reset) has no template
+    of its own in the demo: it sends people to the one sign-in page, never a 500."""
+    response = Client().get("/accounts/login/?next=/devices/")
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("authtokens:sign-in")) and "next=" in response.url
 
 
 # Refresh.
