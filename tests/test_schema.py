@@ -84,7 +84,8 @@ def test_error_responses_use_the_one_error_shape(schema):
 def test_manage_py_spectacular_validates_with_no_warning(tmp_path, spectacular_settings):
     """What a project's CI may run; the app must not need the project's SPECTACULAR_SETTINGS
     (enum names, the introspection clients' basicAuth scheme) to pass it."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings"}
+    # DEBUG=1: the demo's development SECRET_KEY, as `make run` starts it.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "project.settings", "DEBUG": "1"}
     if spectacular_settings is not None:
         (tmp_path / "bare_settings.py").write_text(
             f"from project.settings import *  # noqa: F403\n{spectacular_settings}\n"

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,7 +74,7 @@ def test_the_sign_in_page_takes_the_email_and_updates_last_login(client):
     user = get_user_model().objects.create_user("katherine@example.com", "orbital mechanics")
     # AuthenticationForm's field is always posted as "username", labelled after USERNAME_FIELD.
     body = {"username": "katherine@example.com", "password": "orbital mechanics"}
-    response = client.post("/signin/", body)
+    response = client.post(reverse("authtokens:sign-in"), body)
     assert response.status_code == 302, response.content
     assert response.cookies["__Host-authtokens"].value
     user.refresh_from_db()

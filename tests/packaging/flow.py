@@ -51,8 +51,10 @@ def make_user(name: str, **extra):
 
 
 def api_sign_in(api: Client, login: str, **body) -> dict:
+    # Sign-in names the user by USERNAME_FIELD ("email" for the custom user model).
+    field = get_user_model().USERNAME_FIELD
     response = api.post(
-        "/api/token/", {"username": login, "password": PASSWORD, **body}, "application/json"
+        "/api/token/", {field: login, "password": PASSWORD, **body}, "application/json"
     )
     check(response.status_code == 200, f"POST /api/token/ {body or ''}", response)
     return response.json()
