@@ -298,3 +298,8 @@ def test_the_change_password_form_says_every_device_was_signed_out(api, frank):
     mismatch = {"password1": new, "password2": "something else", "usable_password": "true"}
     assert "out of every device" not in client.post(url, mismatch).content.decode()
 
+
+def test_the_demo_admin_carries_the_project_name():
+    page = Client().get("/admin/login/").content.decode()
+    assert "authtokens administration" in page and "Django administration" not in page
+    assert "<title>Log in | authtokens admin</title>" in page
