@@ -1,26 +1,33 @@
 """The staff panel: devices, refresh tokens and the audit trail, read-only, with revocations.
 
 Nothing here writes a revocation itself: the actions call ``services``. Nothing can be edited,
-so nothing can be un-revoked, and no token material (digests) is ever shown.
+so nothing can be un-revoked, and no token material (digests) is ever shown. Devices and their
+refresh tokens are never deleted by hand here, but go with their user when staff delete one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth import get_user_model
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Device, Reason, RefreshToken, RevocationEvent
+from .clients import summarize
+from .models import Device, DeviceQuerySet, Reason, RefreshToken, RevocationEvent
 
 CONFIRM_TEMPLATE = "admin/authtokens/confirm_revocation.html"
 
@@ -41,21 +48,37 @@ def confirm_then(
     title: Any,
     revoke: Any,
     done: Callable[[int], str],
+    already: Callable[[Any], bool] = lambda obj: False,
+    nothing_left: Any = None,
 ) -> HttpResponse | None:
-    """Show a confirmation page; once confirmed, ``revoke`` each object and report how many."""
+    """Show a confirmation page; once confirmed, ``revoke`` each object and report how many.
+
+    Objects ``already`` revoked are named on the page as such and left alone.
+    """
+    done_before = [obj for obj in queryset if already(obj)]
+    objects = [obj for obj in queryset if not already(obj)]
+    if not objects and nothing_left is not None:
+        modeladmin.message_user(request, nothing_left, messages.WARNING)
+        return None
     if request.POST.get("confirm") != "yes":
         context = {
             **modeladmin.admin_site.each_context(request),
             "title": title,
-            "objects": queryset,
+            "objects": objects,
+            "already": done_before,
             "action": request.POST.get("action"),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "opts": modeladmin.model._meta,
+            "cancel_url": reverse(f"{modeladmin.admin_site.name}:{_url_name(modeladmin.opts)}"),
         }
         return TemplateResponse(request, CONFIRM_TEMPLATE, context)
-    count = sum(1 for obj in queryset if revoke(obj))
+    count = sum(1 for obj in objects if revoke(obj))
     modeladmin.message_user(request, done(count), messages.SUCCESS)
     return None
+
+
+def _url_name(opts: Any, view: str = "changelist") -> str:
+    return f"{opts.app_label}_{opts.model_name}_{view}"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -69,6 +92,40 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class DeletedWithTheirUserAdmin(ReadOnlyAdmin):
+    """Read-only too, and never deleted from its own pages, but deleted along with its user.
+
+    Deleting a user cascades to their devices and refresh tokens, and Django's admin refuses
+    the deletion unless each related model's admin grants ``has_delete_permission``. It grants it
+    to whoever may delete users; this admin's own delete entry points (the "Delete selected"
+    action, the change page's "Delete" link, the delete page) stay closed.
+    """
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        opts = get_user_model()._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('delete', opts)}")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "show_delete": False}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        raise PermissionDenied
 
 
 class DeviceStatusFilter(admin.SimpleListFilter):
@@ -96,9 +153,27 @@ def device_status(device: Device) -> str:
     return gettext("Active")
 
 
+def device_client(device: Device) -> str:
+    return summarize(device.user_agent) if device.user_agent else "—"
+
+
+def device_ip(device: Device) -> str:
+    return device.ip_address or "—"
+
+
 @admin.register(Device)
-class DeviceAdmin(ReadOnlyAdmin):
-    list_display = ("name", "user", "kind", "audience", "created_at", "last_used_at", "status")
+class DeviceAdmin(DeletedWithTheirUserAdmin):
+    list_display = (
+        "name",
+        "user",
+        "kind",
+        "audience",
+        "client",
+        "ip",
+        "created_at",
+        "last_used_at",
+        "status",
+    )
     list_filter = (DeviceStatusFilter, "kind", "audience", "last_used_at")
     list_select_related = ("user",)
     search_fields = ("name", *_user_search_fields("user__"))
@@ -118,12 +193,82 @@ class DeviceAdmin(ReadOnlyAdmin):
         "revoked_reason",
     )
 
+    change_form_template = "admin/authtokens/device/change_form.html"
+
     @admin.display(description=_("status"))
     def status(self, device: Device) -> str:
         return device_status(device)
 
+    @admin.display(description=_("browser and OS"))
+    def client(self, device: Device) -> str:
+        return device_client(device)
+
+    @admin.display(description=_("IP address"), ordering="ip_address")
+    def ip(self, device: Device) -> str:
+        return device_ip(device)
+
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("authtokens.revoke_device")
+
+    def get_urls(self) -> list[Any]:
+        revoke = path(
+            "<path:object_id>/revoke/",
+            self.admin_site.admin_view(self.revoke_view),
+            name=_url_name(self.opts, "revoke"),
+        )
+        return [revoke, *super().get_urls()]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_revoke": self.has_revoke_permission(request),
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One device's "Revoke" button: a confirmation page, then back with a message."""
+        device = self.get_object(request, unquote(object_id))
+        if device is None:
+            raise Http404
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        back = request.POST.get("next", request.GET.get("next", ""))
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse(
+                f"{self.admin_site.name}:{_url_name(self.opts, 'change')}",
+                args=[quote(device.pk)],
+            )
+        names = {"name": device.name, "user": device.user}
+        if device.revoked_at is not None:
+            message = gettext("The device “%(name)s” of %(user)s was already revoked.")
+            self.message_user(request, message % names, messages.WARNING)
+            return HttpResponseRedirect(back)
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            if services.revoke_device(device, reason=Reason.ADMIN, actor=request.user):
+                message = gettext("Revoked the device “%(name)s” of %(user)s.")
+                self.message_user(request, message % names, messages.SUCCESS)
+            else:
+                message = gettext("The device “%(name)s” of %(user)s was already revoked.")
+                self.message_user(request, message % names, messages.WARNING)
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Revoke this device?"),
+            "objects": [device],
+            "already": [],
+            "next": back,
+            "cancel_url": back,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
     @admin.action(description=_("Revoke selected devices"), permissions=["revoke"])
     def revoke_devices(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
@@ -139,11 +284,13 @@ class DeviceAdmin(ReadOnlyAdmin):
                 ngettext("Revoked %(count)d device.", "Revoked %(count)d devices.", count)
                 % {"count": count}
             ),
+            already=lambda device: device.revoked_at is not None,
+            nothing_left=_("The selected devices were all already revoked."),
         )
 
 
 @admin.register(RefreshToken)
-class RefreshTokenAdmin(ReadOnlyAdmin):
+class RefreshTokenAdmin(DeletedWithTheirUserAdmin):
     list_display = ("id", "device", "issued_at", "expires_at", "rotated_at")
     list_filter = ("issued_at", "expires_at", "rotated_at", "device__audience")
     list_select_related = ("device",)
@@ -165,14 +312,67 @@ class RevocationEventAdmin(ReadOnlyAdmin):
 
 
 class DeviceInline(admin.TabularInline):
-    """A user's devices on their change page (add it to your UserAdmin's ``inlines``)."""
+    """A user's signed-in devices on their change page (add it to your UserAdmin's ``inlines``).
+
+    Only live devices (neither revoked nor expired), each with a "Revoke" link for staff with
+    ``authtokens.revoke_device``; the devices list, filtered by user, has the whole history.
+    """
 
     model = Device
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ("name", "kind", "audience", "created_at", "last_used_at", "revoked_at")
+    verbose_name = _("signed-in device")
+    verbose_name_plural = _("signed-in devices")
+    fields = (
+        "name",
+        "kind",
+        "audience",
+        "client",
+        "ip",
+        "created_at",
+        "last_used_at",
+        "status",
+    )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return cast(DeviceQuerySet, super().get_queryset(request)).active()
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(self.fields)
+        if request.user.has_perm("authtokens.revoke_device"):
+            fields.append("revoke")
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("browser and OS"))
+    def client(self, device: Device) -> str:
+        return device_client(device)
+
+    @admin.display(description=_("IP address"), ordering="ip_address")
+    def ip(self, device: Device) -> str:
+        return device_ip(device)
+
+    @admin.display(description=_("status"))
+    def status(self, device: Device) -> str:
+        return device_status(device)
+
+    @admin.display(description=_("revoke"))
+    def revoke(self, device: Device) -> str:
+        if device.pk is None:
+            return ""
+        site = self.admin_site.name
+        back = reverse(f"{site}:{_url_name(device.user._meta, 'change')}", args=[device.user_id])
+        url = reverse(f"{site}:{_url_name(device._meta, 'revoke')}", args=[quote(device.pk)])
+        return format_html(
+            '<a href="{}?{}" class="revoke-device">{}</a>',
+            url,
+            urlencode({"next": back}),
+            gettext("Revoke…"),
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -182,9 +382,30 @@ class DeviceInline(admin.TabularInline):
 
 
 class SignOutEverywhereMixin:
-    """A UserAdmin mixin adding the "Sign out everywhere" action (``sign_out_user`` permission)."""
+    """A UserAdmin mixin adding the "Sign out everywhere" action (``sign_out_user`` permission).
+
+    It also says, after the user page's "Change password" form, that the user was signed out of
+    every device (a new password revokes every token, whoever sets it).
+    """
 
     actions = ["sign_out_everywhere"]
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        user_model = get_user_model()
+        before = user_model._default_manager.filter(pk=unquote(id)).first()
+        response = super().user_change_password(request, id, form_url)  # type: ignore[misc]
+        if request.method != "POST" or before is None:
+            return response
+        after = user_model._default_manager.get(pk=before.pk)
+        if after.password != before.password:
+            message = gettext(
+                "Signed %(user)s out of every device: their tokens stop working on their next "
+                "request."
+            )
+            messages.success(request, message % {"user": after})
+        return response
 
     def has_sign_out_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("authtokens.sign_out_user")

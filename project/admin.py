@@ -1,4 +1,4 @@
-"""The demo project's user admin: Django's, plus the user's devices and "Sign out everywhere"."""
+"""The demo's admin: Django's user admin, plus devices and "Sign out everywhere"; its name."""
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -15,3 +15,7 @@ class UserWithDevicesAdmin(SignOutEverywhereMixin, UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, UserWithDevicesAdmin)
+
+# The demo's own name on the admin, instead of "Django administration".
+admin.site.site_header = "authtokens administration"
+admin.site.site_title = "authtokens admin"
