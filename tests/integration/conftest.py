@@ -177,16 +177,21 @@ def start_gunicorn(redis_url: str, db_port: int, workers: int = 2, **env: str) -
         # AUTHTOKENS_TEST_SERVER_LOG=file keeps the server's log, to debug a failing test.
         stderr=open(os.environ.get("AUTHTOKENS_TEST_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
     )
+    return process, serving(process, port, "gunicorn")
+
+
+def serving(process: subprocess.Popen, port: int, name: str) -> Server:
+    """Wait until the server on ``port`` answers (30 s at most); return a client for it."""
     server = Server(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 30
     while True:
         try:
             server.request("GET", "/.well-known/jwks.json")
-            break
+            return server
         except (urllib.error.URLError, ConnectionError):
-            assert time.monotonic() < deadline, "gunicorn did not start"
+            assert process.poll() is None, f"{name} exited"
+            assert time.monotonic() < deadline, f"{name} did not start"
             time.sleep(0.2)
-    return process, server
 
 
 def start_uvicorn(redis_url: str, store: str) -> Any:
@@ -221,17 +226,7 @@ def start_uvicorn(redis_url: str, store: str) -> Any:
         stdout=subprocess.DEVNULL,
         stderr=open(os.environ.get("AUTHTOKENS_TEST_SERVER_LOG", os.devnull), "ab"),  # noqa: SIM115
     )
-    server = Server(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            server.request("GET", "/.well-known/jwks.json")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            assert process.poll() is None, "uvicorn exited"
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.2)
-    return process, server
+    return process, serving(process, port, "uvicorn")
 
 
 def stop(process: subprocess.Popen) -> None:
