@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,6 +136,21 @@ def faulty(own_redis, settings):
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REDIS_CACHE_ALIAS": "revocations"}
     assert get_store().rebuild() == 0
     return {**own_redis, "client": get_redis_connection("revocations")}
+
+
+def run_project_suite(test_file: str, settings_module: str) -> subprocess.CompletedProcess:
+    """Run the checks of a second project (its own settings and conftest) in a pytest of its
+    own, so that its settings never mix with the suite's; return the finished process."""
+    folder = test_file.rsplit("/", 1)[0]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", test_file, "-q", "-p", "no:cacheprovider"]
+        + ["-p", "no:randomly", f"--confcutdir={folder}", f"--ds={settings_module}"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": settings_module},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def unreachable_default_cache(settings):

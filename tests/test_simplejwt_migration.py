@@ -3,40 +3,16 @@ accepts both kinds of token until the old ones expire (README, "Migrating from s
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import jwt
 
 from authtokens import tokens
+from tests.conftest import run_project_suite
 from tests.test_tokens import claims, forge
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_project_accepts_simplejwt_and_authtokens_tokens_side_by_side():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.simplejwt_migration.settings"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/simplejwt_migration/check_migration.py",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "--confcutdir=tests/simplejwt_migration",
-            "--ds=tests.simplejwt_migration.settings",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_project_suite(
+        "tests/simplejwt_migration/check_migration.py", "tests.simplejwt_migration.settings"
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "6 passed" in result.stdout
