@@ -205,7 +205,7 @@ def _rotate(row: RefreshToken, device: Device, generation: int, now: datetime) -
 
     Called under the device's lock: afterwards the device has exactly one live refresh token.
     """
-    displaced = _live_successor(row, now) if row.rotated_at is not None else None
+    displaced = _live_successor(row, now)  # None for the live token itself
     issued, successor = mint(
         device, generation, now, with_refresh=app_settings.ROTATE_REFRESH_TOKENS
     )

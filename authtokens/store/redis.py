@@ -114,7 +114,7 @@ class RedisStore(RevocationStore):
         self._rebuild_thread: threading.Thread | None = None
         self.guard = MirrorGuard(
             lambda: self.client().connection_pool,
-            lambda: (self.warm_key, self.rebuild_lock_key),
+            lambda: self.trust_keys,
         )
 
     def client(self) -> Any:
@@ -136,6 +136,12 @@ class RedisStore(RevocationStore):
     @property
     def rebuild_lock_key(self) -> str:
         return self.key("rebuild")
+
+    @property
+    def trust_keys(self) -> tuple[str, str]:
+        """What every invalidation deletes: the warm marker, and the lock of any rebuild that
+        might otherwise mark the mirror warm over what it did not read."""
+        return self.warm_key, self.rebuild_lock_key
 
     @staticmethod
     def owner_value(user_id: str) -> bytes:
@@ -180,7 +186,7 @@ class RedisStore(RevocationStore):
         a failover to a replica). Drop the marker before anyone trusts it again."""
         logger.warning("Redis restarted or failed over under a warm mirror; rebuilding it.")
         try:
-            self._run(lambda c: c.delete(self.warm_key, self.rebuild_lock_key))
+            self._run(lambda c: c.delete(*self.trust_keys))
         except RedisUnavailable:
             pass  # the database answers this request; the next read tries again
 
@@ -280,7 +286,7 @@ class RedisStore(RevocationStore):
         except DatabaseError:
             pending = True
         if pending:
-            client.delete(self.warm_key, self.rebuild_lock_key)
+            client.delete(*self.trust_keys)
 
     # -- rebuilding ---------------------------------------------------------------------
     def rebuild_in_background(self) -> None:
