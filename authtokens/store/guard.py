@@ -35,6 +35,7 @@ logger = logging.getLogger("authtokens.store")
 
 RETRY_PAUSE = 0.05  # seconds between connection attempts while Redis refuses or is gone
 IDLE_WAKE = 10.0  # seconds between checks that the standby connection is still alive
+STANDBY_RETRY = 1.0  # seconds between attempts to open it while Redis cannot be reached
 SYNC_PAUSE = 1.0  # after a caller could not connect, callers leave it to the thread this long
 
 
@@ -97,6 +98,7 @@ class MirrorGuard:
         self._handed_over: list[_Sent] = []  # written by callers, for the thread to read
         self._sync_again_at = 0.0
         self._standby: Any = None  # an established connection, its handshake done
+        self._standby_again_at = 0.0  # after a failed opening, not before this (monotonic)
         self._armed = False
         self._releases: list[tuple[Callable[[], Any], float]] = []
         self._thread: threading.Thread | None = None
@@ -137,6 +139,11 @@ class MirrorGuard:
             self._releases.append((attempt, until))
             self._start()
             self._condition.notify()
+
+    @property
+    def standing_by(self) -> bool:
+        """Whether the standby connection is open (its handshake done)."""
+        return self._standby is not None
 
     @property
     def owes_invalidation(self) -> bool:
@@ -192,6 +199,7 @@ class MirrorGuard:
         except (RedisError, OSError):
             if standby is not None:
                 standby.disconnect()
+            self._standby_again_at = time.monotonic() + STANDBY_RETRY
             return
         with self._condition:
             if self._standby is None and not self._stopped:
@@ -227,8 +235,10 @@ class MirrorGuard:
     def _step(self, in_flight: list[_Sent]) -> list[_Sent]:
         """Wait for work, then write what is owed, read replies, release locks."""
         with self._condition:
-            if not (self._stopped or self.owes_invalidation or self._releases):
-                self._condition.wait(IDLE_WAKE)
+            if not self._work_waiting():
+                # Without a standby (Redis was away), try again sooner than the keep-alive.
+                missing = self._armed and self._standby is None
+                self._condition.wait(STANDBY_RETRY if missing else IDLE_WAKE)
             in_flight += self._handed_over
             self._handed_over.clear()
             stopped, requested = self._stopped, self._requested
@@ -245,6 +255,13 @@ class MirrorGuard:
         if self._armed and not self.owes_invalidation:
             self._keep_standby()
         return in_flight
+
+    def _work_waiting(self) -> bool:
+        """Whether the thread has something to do now (called with the condition held)."""
+        opening_due = (
+            self._armed and self._standby is None and time.monotonic() >= self._standby_again_at
+        )
+        return self._stopped or self.owes_invalidation or bool(self._releases) or opening_due
 
     def _read_replies(self, in_flight: list[_Sent]) -> list[_Sent]:
         """Read what has come back; keep what still waits (a timeout leaves it queued)."""
