@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import translation
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -25,10 +26,11 @@ from tests.factories import PASSWORD, UserFactory
 def reset_process_state() -> None:
     """Forget everything a process keeps between requests, so no test sees another's:
     store instances (their outage flags, retry windows, background threads), the parsed key
-    ring and token headers."""
+    ring and token headers, and the language a request's Accept-Language activated."""
     reset_stores()
     keys.clear_key_ring_cache(setting="AUTHTOKENS")
     tokens._parse_header.cache_clear()
+    translation.deactivate()  # back to LANGUAGE_CODE: LocaleMiddleware leaves its choice active
 
 
 @pytest.fixture(autouse=True)

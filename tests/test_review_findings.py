@@ -64,12 +64,15 @@ def test_a_copy_lost_in_one_process_is_noticed_by_every_other(
     assert PendingMirrorWrite.objects.count() == 1  # the outbox row outlived the failed copy
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REDIS_AUDIT_INTERVAL": timedelta(0)}
     other_process = RedisStore()
-    claims = tokens.decode(victim["access"], token_type=tokens.ACCESS)
-    with time_machine.travel(tokens.now() + timedelta(seconds=3)):  # past the outbox grace
-        state = other_process.get_state(claims)
-    assert state.device_revoked
-    wait_until_warm(faulty["client"], other_process)
-    assert faulty["client"].get(other_process.key("d", victim["device"]["id"])) == b"-"
+    try:
+        claims = tokens.decode(victim["access"], token_type=tokens.ACCESS)
+        with time_machine.travel(tokens.now() + timedelta(seconds=3)):  # past the outbox grace
+            state = other_process.get_state(claims)
+        assert state.device_revoked
+        wait_until_warm(faulty["client"], other_process)
+        assert faulty["client"].get(other_process.key("d", victim["device"]["id"])) == b"-"
+    finally:
+        other_process.close()  # its guard thread, before the test's cache alias goes away
     # Retired only by the rebuild that read the database after the revocation committed.
     assert not PendingMirrorWrite.objects.exists()
     assert status(api, valid["access"]) == 200
