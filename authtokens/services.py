@@ -266,6 +266,20 @@ def _reissue(user: Any, device_id: str) -> IssuedTokens:
     return issued
 
 
+DEVICE_NAME_MAX_LENGTH = Device._meta.get_field("name").max_length
+
+
+def rename_device(device: Device, name: str) -> Device:
+    """Give ``device`` the name its owner chose; the site page and the account panel both call
+    this. Whitespace is collapsed; an empty name (or one over the limit) is refused."""
+    cleaned = " ".join(str(name).split())
+    if not cleaned or len(cleaned) > DEVICE_NAME_MAX_LENGTH:
+        raise ValueError(f"a device name has 1 to {DEVICE_NAME_MAX_LENGTH} characters")
+    Device.objects.filter(pk=device.pk).update(name=cleaned)
+    device.name = cleaned
+    return device
+
+
 def logout_all(user: Any) -> None:
     """Sign ``user`` out of every device."""
     revoke_user(user, reason=Reason.LOGOUT_ALL, actor=user)
