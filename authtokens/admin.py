@@ -161,8 +161,83 @@ def device_ip(device: Device) -> str:
     return device.ip_address or "—"
 
 
+class RevokeButtonMixin:
+    """A "Revoke" button on a device's page: a confirmation page, then back with a message.
+
+    Used by the staff's device admin and by the end users' panel, each with its own reason,
+    messages and permission.
+    """
+
+    revoke_reason: str = Reason.ADMIN
+    revoked_message = _("Revoked the device “%(name)s” of %(user)s.")
+    already_message = _("The device “%(name)s” of %(user)s was already revoked.")
+    change_form_template = "admin/authtokens/device/change_form.html"
+    admin_site: Any
+    opts: Any
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[Any]:
+        revoke = path(
+            "<path:object_id>/revoke/",
+            self.admin_site.admin_view(self.revoke_view),
+            name=_url_name(self.opts, "revoke"),
+        )
+        return [revoke, *super().get_urls()]  # type: ignore[misc]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_revoke": self.has_revoke_permission(request),
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """One device's "Revoke" button: a confirmation page, then back with a message."""
+        device = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if device is None:
+            raise Http404
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        back = request.POST.get("next", request.GET.get("next", ""))
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse(
+                f"{self.admin_site.name}:{_url_name(self.opts, 'change')}",
+                args=[quote(device.pk)],
+            )
+        names = {"name": device.name, "user": device.user}
+        if device.revoked_at is not None:
+            messages.warning(request, self.already_message % names)
+            return HttpResponseRedirect(back)
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            if services.revoke_device(device, reason=self.revoke_reason, actor=request.user):
+                messages.success(request, self.revoked_message % names)
+            else:
+                messages.warning(request, self.already_message % names)
+            return HttpResponseRedirect(back)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Revoke this device?"),
+            "objects": [device],
+            "already": [],
+            "next": back,
+            "cancel_url": back,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, CONFIRM_TEMPLATE, context)
+
+
 @admin.register(Device)
-class DeviceAdmin(DeletedWithTheirUserAdmin):
+class DeviceAdmin(RevokeButtonMixin, DeletedWithTheirUserAdmin):
     list_display = (
         "name",
         "user",
@@ -193,8 +268,6 @@ class DeviceAdmin(DeletedWithTheirUserAdmin):
         "revoked_reason",
     )
 
-    change_form_template = "admin/authtokens/device/change_form.html"
-
     @admin.display(description=_("status"))
     def status(self, device: Device) -> str:
         return device_status(device)
@@ -209,66 +282,6 @@ class DeviceAdmin(DeletedWithTheirUserAdmin):
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("authtokens.revoke_device")
-
-    def get_urls(self) -> list[Any]:
-        revoke = path(
-            "<path:object_id>/revoke/",
-            self.admin_site.admin_view(self.revoke_view),
-            name=_url_name(self.opts, "revoke"),
-        )
-        return [revoke, *super().get_urls()]
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra_context = {
-            **(extra_context or {}),
-            "can_revoke": self.has_revoke_permission(request),
-        }
-        return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """One device's "Revoke" button: a confirmation page, then back with a message."""
-        device = self.get_object(request, unquote(object_id))
-        if device is None:
-            raise Http404
-        if not self.has_revoke_permission(request):
-            raise PermissionDenied
-        back = request.POST.get("next", request.GET.get("next", ""))
-        if not url_has_allowed_host_and_scheme(
-            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            back = reverse(
-                f"{self.admin_site.name}:{_url_name(self.opts, 'change')}",
-                args=[quote(device.pk)],
-            )
-        names = {"name": device.name, "user": device.user}
-        if device.revoked_at is not None:
-            message = gettext("The device “%(name)s” of %(user)s was already revoked.")
-            self.message_user(request, message % names, messages.WARNING)
-            return HttpResponseRedirect(back)
-        if request.method == "POST" and request.POST.get("confirm") == "yes":
-            if services.revoke_device(device, reason=Reason.ADMIN, actor=request.user):
-                message = gettext("Revoked the device “%(name)s” of %(user)s.")
-                self.message_user(request, message % names, messages.SUCCESS)
-            else:
-                message = gettext("The device “%(name)s” of %(user)s was already revoked.")
-                self.message_user(request, message % names, messages.WARNING)
-            return HttpResponseRedirect(back)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Revoke this device?"),
-            "objects": [device],
-            "already": [],
-            "next": back,
-            "cancel_url": back,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, CONFIRM_TEMPLATE, context)
 
     @admin.action(description=_("Revoke selected devices"), permissions=["revoke"])
     def revoke_devices(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:

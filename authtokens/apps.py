@@ -4,6 +4,7 @@ import importlib.util
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out, user_login_failed
 from django.core.signals import setting_changed
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,9 @@ class AuthTokensConfig(AppConfig):
 
         if importlib.util.find_spec("drf_spectacular"):
             from . import openapi  # noqa: F401  registers the security schemes
+        from .cookies import end_cookie_session
         from .keys import clear_key_ring_cache
+        from .limits import count_failed_sign_in
         from .models import Device
         from .receivers import (
             mirror_deleted_device,
@@ -34,11 +37,9 @@ class AuthTokensConfig(AppConfig):
         setting_changed.connect(clear_key_ring_cache, dispatch_uid="authtokens.keys")
         setting_changed.connect(clear_store_cache, dispatch_uid="authtokens.store")
         # Every failed authenticate() counts towards the sign-in failure limits.
-        from django.contrib.auth.signals import user_login_failed
-
-        from .limits import count_failed_sign_in
-
         user_login_failed.connect(count_failed_sign_in, dispatch_uid="authtokens.limits")
+        # Django's logout() (its LogoutView, the admin's) signs this browser's device out too.
+        user_logged_out.connect(end_cookie_session, dispatch_uid="authtokens.cookie_logout")
         post_delete.connect(
             mirror_deleted_device, sender=Device, dispatch_uid="authtokens.device_deleted"
         )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import SessionAuthentication
@@ -21,11 +23,13 @@ from rest_framework.request import Request
 from . import services, tokens
 from .authentication import LazyUser, user_and_claims
 from .conf import app_settings
+from .context import acting_as
 from .errors import bearer_challenge, to_api_exception
 from .exceptions import AuthTokensError, StoreUnavailable, TokenError
 from .services import IssuedTokens
 
 CACHE_ATTRIBUTE = "_authtokens_cookie_session"
+SIGNED_OUT_ATTRIBUTE = "_authtokens_signed_out"  # set when django's logout() ended the cookie
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -112,6 +116,9 @@ class TokenCookieMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if request.__dict__.get(SIGNED_OUT_ATTRIBUTE) and cookie_name() not in response.cookies:
+            clear_token_cookie(response)
+            return response
         session = request.__dict__.get(CACHE_ATTRIBUTE)  # set only if the request used it
         if session is None or cookie_name() in response.cookies:
             return response  # cookie unused or absent, or the view set or cleared it itself
@@ -131,6 +138,16 @@ class TokenCookieMiddleware:
         return response
 
 
+def end_cookie_session(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """``user_logged_out``: ``django.contrib.auth.logout()`` (Django's ``LogoutView``, a
+    third-party view) signs this browser's device out as well, and the middleware then drops
+    its cookie. Without it, "Log out" there would leave the token cookie signed in."""
+    session = cookie_session(request) if request is not None else None
+    if session is not None and session.claims is not None:
+        services.logout(session.claims, actor=session.user)
+        request.__dict__[SIGNED_OUT_ATTRIBUTE] = True  # type: ignore[union-attr]
+
+
 class CookieAuthentication(SessionAuthentication):
     """DRF authentication from the token cookie, with Django's CSRF check on unsafe methods.
 
@@ -148,3 +165,30 @@ class CookieAuthentication(SessionAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return bearer_challenge()
+
+
+def keeps_this_device(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a Django password-change view for cookie sessions: the browser that changed the
+    password stays signed in (with ``KEEP_DEVICE_ON_PASSWORD_CHANGE``), every other device is
+    signed out, as through the API's password change.
+
+    The new password moves the user to a new generation, which refuses the cookie's token; so
+    the device is exempted while the view saves, then given a token of the new generation.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        session = cookie_session(request)
+        if request.method != "POST" or session is None or session.claims is None:
+            return view(request, *args, **kwargs)
+        user = session.user
+        keep = session.claims["did"] if app_settings.KEEP_DEVICE_ON_PASSWORD_CHANGE else None
+        password_before = user.password  # type: ignore[union-attr]
+        with acting_as(user, device_id=keep):
+            response = view(request, *args, **kwargs)
+        changed = get_user_model()._default_manager.filter(pk=user.pk)  # type: ignore[union-attr]
+        if keep is not None and changed.exclude(password=password_before).exists():
+            set_token_cookie(response, services.reissue(user, keep))
+        return response
+
+    return wrapper

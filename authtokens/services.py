@@ -233,7 +233,7 @@ def change_password(user: Any, new_password: str, *, claims: dict[str, Any]) -> 
     with transaction.atomic(), acting_as(user, device_id=keep):
         user.set_password(new_password)
         user.save()  # the user's post_save revokes (receivers.revoke_on_credential_change)
-        return None if keep is None else _reissue(user, keep)
+        return None if keep is None else reissue(user, keep)
 
 
 def logout(claims: dict[str, Any], *, actor: Any = None) -> None:
@@ -246,10 +246,10 @@ def logout_others(user: Any, *, claims: dict[str, Any]) -> IssuedTokens:
     that device gets fresh tokens under the new generation (returned)."""
     with transaction.atomic():
         revoke_user(user, reason=Reason.LOGOUT_ALL, actor=user, keep_device=claims["did"])
-        return _reissue(user, claims["did"])
+        return reissue(user, claims["did"])
 
 
-def _reissue(user: Any, device_id: str) -> IssuedTokens:
+def reissue(user: Any, device_id: str) -> IssuedTokens:
     """Issue tokens under ``user``'s current generation to a device a user revocation kept."""
     device = Device.objects.select_related("user").get(pk=device_id)
     # Record the credentials its new tokens are issued under (a new password, say): with the

@@ -34,7 +34,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the token cookie as its session (authtokens.sites.StaffAdminSite).
+    "authtokens.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,7 +56,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user from the token cookie: one browser session for the pages, the staff admin
+    # and the end users' panel (in place of Django's AuthenticationMiddleware).
+    "authtokens.middleware.TokenUserMiddleware",
     "authtokens.context.ActingUserMiddleware",
     "authtokens.cookies.TokenCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -112,6 +115,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # First: refuses a username locked out by failed attempts before any password is hashed.
+# Pages that need a signed-in user (login_required, the admins) send people to the app's page.
+LOGIN_URL = "authtokens:sign-in"
+
 AUTHENTICATION_BACKENDS = [
     "authtokens.limits.FailureLimitBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -6,24 +6,26 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from authtokens.limits import limit_password_change, limit_sign_in
+from authtokens.account_admin import account_site
+from authtokens.cookies import keeps_this_device
+from authtokens.limits import limit_password_change
 
 urlpatterns = [
-    # The login forms answer 429 with Retry-After while a username is locked out
-    # (authtokens.limits); the backend refuses it even without this. Wrong old passwords on
-    # Django's password-change forms count as failed sign-ins too.
-    path("admin/login/", limit_sign_in(admin.site.login)),
-    path(
-        "admin/password_change/",
-        limit_password_change(admin.site.admin_view(admin.site.password_change)),
-    ),
-    # People sign in on one page: the app's (the "Log in" link after a password reset too).
+    # People sign in on one page: the app's (the "Log in" link after a password reset too);
+    # the admin's and the panel's login pages send them there as well (authtokens.sites).
     path(
         "accounts/login/",
         RedirectView.as_view(pattern_name="authtokens:sign-in", query_string=True),
     ),
-    path("accounts/password_change/", limit_password_change(PasswordChangeView.as_view())),
+    # Wrong old passwords count as failed sign-ins; this browser stays signed in, every other
+    # device of the user is signed out.
+    path(
+        "accounts/password_change/",
+        limit_password_change(keeps_this_device(PasswordChangeView.as_view())),
+    ),
     path("admin/", admin.site.urls),
+    # The end users' panel: their own devices and sign-out history.
+    path("account/", account_site.urls),
     # Django's own password change and reset views; any of them ends the user's tokens.
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -89,6 +89,20 @@ def sign_in(api: APIClient) -> Any:
     return sign_in
 
 
+def cookie_login(client: Any, user: Any, device_name: str = "Test browser") -> str:
+    """Sign ``client`` (Django's test client) in as ``user`` the way the sign-in page does: a
+    new browser device and its token in the HttpOnly cookie. Return the device id.
+
+    ``Client.force_login`` makes a Django session, which grants nothing here: the token cookie
+    is the browser's one session (authtokens.middleware.TokenUserMiddleware)."""
+    from authtokens import services
+    from authtokens.cookies import cookie_name
+
+    issued = services.issue(user, device_name=device_name, user_agent="pytest browser")
+    client.cookies[cookie_name()] = issued.access
+    return str(issued.device.pk)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 

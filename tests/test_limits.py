@@ -24,7 +24,7 @@ from authtokens import tokens
 from authtokens.checks import check_settings
 from authtokens.clients import client_ip
 from authtokens.models import Device
-from tests.conftest import bearer, unreachable_default_cache
+from tests.conftest import bearer, cookie_login, unreachable_default_cache
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -298,25 +298,23 @@ def test_the_sign_in_page_is_limited_whatever_x_forwarded_for_says(user, default
 # The admin's login, and Django's.
 
 
-def test_guessing_at_the_admin_login_is_limited(user, default_limits):
+def test_the_admin_login_is_the_limited_sign_in_page(user, default_limits):
+    """The admin has no password form of its own to guess at: its login page sends people to
+    the app's sign-in page, whose failure limits hold for everyone, staff included."""
     user.is_staff = True
     user.save()
     client = Client()
+    guess = client.post("/admin/login/?next=/admin/", {"username": user.username, "password": "x"})
+    assert guess.status_code == 302 and guess.url == "/signin/?next=%2Fadmin%2F"
     statuses = [
-        client.post(
-            "/admin/login/?next=/admin/", {"username": user.username, "password": f"guess{i}"}
-        ).status_code
+        client.post("/signin/", {"username": user.username, "password": f"guess{i}"}).status_code
         for i in range(15)
     ]
     assert statuses == [200] * 10 + [429] * 5
-    right = client.post(
-        "/admin/login/?next=/admin/", {"username": user.username, "password": PASSWORD}
-    )
+    right = client.post("/signin/", {"username": user.username, "password": PASSWORD})
     assert right.status_code == 429
     retry_after(right, 15 * 60)
     assert "_auth_user_id" not in client.session
-    page = client.post("/signin/", {"username": user.username, "password": PASSWORD})
-    assert page.status_code == 429 and "_auth_user_id" not in client.session
 
 
 def test_any_authenticate_call_is_refused_while_locked(rf, user, limits):
@@ -364,7 +362,7 @@ def test_guessing_the_old_password_on_djangos_forms_is_limited(user, default_lim
     user.is_staff = True  # the admin's form is for staff
     user.save()
     browser = Client()
-    browser.force_login(user)
+    cookie_login(browser, user)
     new = {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     guesses = [browser.post(path, {"old_password": f"guess{i}", **new}) for i in range(12)]
     assert [r.status_code for r in guesses] == [200] * 10 + [429] * 2

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from authtokens.models import Device, RevocationEvent
-from tests.conftest import bearer
+from tests.conftest import bearer, cookie_login
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,7 +56,7 @@ def test_saving_without_a_password_change_revokes_nothing(api, user, signed_in):
 def test_admin_sets_someone_elses_password(api, user, signed_in):
     staff = UserFactory(is_staff=True, is_superuser=True)
     browser = Client()
-    browser.force_login(staff)
+    cookie_login(browser, staff)
     response = browser.post(
         f"/admin/auth/user/{user.pk}/password/",
         {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
@@ -68,7 +68,7 @@ def test_admin_sets_someone_elses_password(api, user, signed_in):
 
 def test_password_change_view(api, user, signed_in):
     browser = Client()
-    browser.force_login(user)
+    cookie_login(browser, user)
     response = browser.post(
         "/accounts/password_change/",
         {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
