@@ -9,7 +9,7 @@ devices" page. Mount it with ``path("account/", account_site.urls)``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import BooleanField, Case, QuerySet, Value, When
@@ -31,7 +31,7 @@ from .admin import (
     device_status,
 )
 from .cookies import cookie_session, set_token_cookie
-from .models import Device, Reason, RevocationEvent
+from .models import Device, DeviceQuerySet, Reason, RevocationEvent
 from .sites import AccountSite
 
 account_site = AccountSite(name="account")
@@ -158,12 +158,16 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
         return [others, *super().get_urls()]
 
     def logout_others_view(self, request: HttpRequest) -> HttpResponse:
-        """"Sign out everywhere else": a confirmation page, then every other device is out."""
+        """ "Sign out everywhere else": a confirmation page, then every other device is out."""
         request.current_app = self.admin_site.name
         session = cookie_session(request)
         if session is None or session.claims is None:
             raise Http404  # the site lets in only cookie sessions; nothing to keep otherwise
-        others = self.get_queryset(request).active().exclude(pk=session.claims["did"])
+        others = (
+            cast(DeviceQuerySet, self.get_queryset(request))
+            .active()
+            .exclude(pk=session.claims["did"])
+        )
         back = reverse(f"{self.admin_site.name}:{_url_name(self.opts)}")
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             count = others.count()

@@ -171,7 +171,7 @@ class RevokeButtonMixin:
     revoke_reason: str = Reason.ADMIN
     revoked_message = _("Revoked the device “%(name)s” of %(user)s.")
     already_message = _("The device “%(name)s” of %(user)s was already revoked.")
-    change_form_template = "admin/authtokens/device/change_form.html"
+    change_form_template: Any = "admin/authtokens/device/change_form.html"
     admin_site: Any
     opts: Any
 

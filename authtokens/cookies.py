@@ -145,7 +145,7 @@ def end_cookie_session(sender: Any, request: HttpRequest | None = None, **kwargs
     session = cookie_session(request) if request is not None else None
     if session is not None and session.claims is not None:
         services.logout(session.claims, actor=session.user)
-        request.__dict__[SIGNED_OUT_ATTRIBUTE] = True  # type: ignore[union-attr]
+        request.__dict__[SIGNED_OUT_ATTRIBUTE] = True
 
 
 class CookieAuthentication(SessionAuthentication):

@@ -41,4 +41,4 @@ class TokenUserMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         request.user = SimpleLazyObject(lambda: cookie_user(request))  # type: ignore[assignment]
-        request.auser = lambda: acookie_user(request)  # type: ignore[attr-defined]
+        request.auser = lambda: acookie_user(request)

@@ -266,7 +266,7 @@ def reissue(user: Any, device_id: str) -> IssuedTokens:
     return issued
 
 
-DEVICE_NAME_MAX_LENGTH = Device._meta.get_field("name").max_length
+DEVICE_NAME_MAX_LENGTH: int = Device._meta.get_field("name").max_length or 100
 
 
 def rename_device(device: Device, name: str) -> Device:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -48,7 +48,7 @@ class TokenSessionSite(admin.AdminSite):
 
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
+    ) -> Any:
         """Django's form, with the failure limits on the old password, and this browser kept
         signed in while every other device of the user is signed out."""
         view = limit_password_change(keeps_this_device(super().password_change))

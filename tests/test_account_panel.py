@@ -72,7 +72,8 @@ def test_nothing_but_devices_and_history_is_registered():
 
 
 def test_the_panel_has_no_user_or_group_pages(frank):
-    for path in ("/account/auth/user/", "/account/auth/group/", "/account/authtokens/refreshtoken/"):
+    others = ("auth/user/", "auth/group/", "authtokens/refreshtoken/", "admin/logentry/")
+    for path in (f"/account/{other}" for other in others):
         assert frank["browser"].get(path).status_code == 404
 
 
