@@ -37,10 +37,7 @@ def test_staff_revokes_a_device_in_the_admin(live_server, page, screenshot):
     UserFactory(username="support", is_staff=True, is_superuser=True)
     assert api_status(live_server.url, phone.access) == 200
 
-    page.goto(f"{live_server.url}/admin/login/?next=/admin/authtokens/device/")
-    page.fill("#id_username", "support")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    sign_in_to_admin(page, live_server.url, "/admin/authtokens/device/")
     page.wait_for_selector("#result_list")
     page.click("#toggle-nav-sidebar")  # room for every column in the screenshot
 
@@ -58,11 +55,14 @@ def test_staff_revokes_a_device_in_the_admin(live_server, page, screenshot):
     assert "Frank's phone" in page.content() and "Frank's laptop" not in page.content()
 
 
-def sign_in_to_admin(page, base_url: str, next_url: str) -> None:
+def sign_in_to_admin(page, base_url: str, next_url: str, username: str = "support") -> None:
+    """The admin's login page sends staff to the site's sign-in page, and back: one session."""
     page.goto(f"{base_url}/admin/login/?next={next_url}")
-    page.fill("#id_username", "support")
+    page.wait_for_url("**/signin/**")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.press("#id_password", "Enter")
+    page.wait_for_url(f"{base_url}{next_url}")
 
 
 def test_staff_revoke_one_device_from_its_page(live_server, page, screenshot):
