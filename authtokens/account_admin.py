@@ -112,9 +112,9 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
     def status(self, device: Device) -> str:
         return device_status(device)
 
-    @admin.display(description=_("this device"), boolean=True, ordering="is_current")
-    def this_device(self, device: Device) -> bool:
-        return bool(getattr(device, "is_current", False))
+    @admin.display(description=_("this device"), ordering="is_current")
+    def this_device(self, device: Device) -> str:
+        return gettext("✔ This device") if getattr(device, "is_current", False) else ""
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None or obj.revoked_at is None  # rename a device while it is signed in

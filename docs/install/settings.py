@@ -1,7 +1,16 @@
 import os
 
 INSTALLED_APPS += ["rest_framework", "authtokens"]
-MIDDLEWARE += [  # after AuthenticationMiddleware
+# One browser session: the token cookie signs people in to your pages, the admin and their own
+# panel (README, "One browser session"). Swap in the admin and the middleware that read it.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = (
+    "authtokens.admin_config.StaffAdminConfig"
+)
+MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")] = (
+    "authtokens.middleware.TokenUserMiddleware"
+)
+LOGIN_URL = "authtokens:sign-in"
+MIDDLEWARE += [  # after TokenUserMiddleware
     "authtokens.context.ActingUserMiddleware",  # records staff as the actor of revocations
     "authtokens.cookies.TokenCookieMiddleware",  # only if browsers use the cookie flow (pages)
 ]

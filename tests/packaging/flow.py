@@ -121,6 +121,12 @@ def pages_flow() -> None:
         devices.status_code == 200 and "Your devices" in text, "the devices page renders", devices
     )
     check("This device" in text and " ago</td>" in text, "the devices page lists this device")
+    panel = browser.get("/account/panel/authtokens/device/")
+    check(
+        panel.status_code == 200 and "Grace&#x27;s laptop" in panel.content.decode(),
+        "the same sign-in opens the end users' panel, which lists the user's devices",
+        panel,
+    )
 
 
 def admin_flow() -> None:
@@ -132,7 +138,14 @@ def admin_flow() -> None:
     phone = api_sign_in(api, victim.get_username(), device_name="Frank's phone")
     laptop = api_sign_in(api, victim.get_username(), device_name="Frank's laptop")
     admin = Client()
-    admin.force_login(staff)
+    login = admin.get("/admin/login/?next=/admin/")
+    check(
+        login.status_code == 302 and login.url == "/account/signin/?next=%2Fadmin%2F",
+        "the admin's login page sends staff to the site's sign-in page",
+        login,
+    )
+    signed_in = admin.post(login.url, {"username": staff.get_username(), "password": PASSWORD})
+    check(signed_in.url == "/admin/", "one sign-in, back to the admin", signed_in)
 
     devices_url = "/admin/authtokens/device/"
     listing = admin.get(devices_url)
