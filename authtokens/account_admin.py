@@ -24,6 +24,7 @@ from .admin import (
     CONFIRM_TEMPLATE,
     DeviceStatusFilter,
     RevokeButtonMixin,
+    SafeChangeListMixin,
     _url_name,
     confirm_then,
     device_client,
@@ -42,10 +43,16 @@ def _current_device_id(request: HttpRequest) -> str | None:
     return session.claims["did"] if session is not None and session.claims else None
 
 
-class OwnObjectsAdmin(admin.ModelAdmin):
+class OwnObjectsAdmin(SafeChangeListMixin, admin.ModelAdmin):
     """Only the signed-in user's rows; anyone else's id is a 404, like an id that never was."""
 
     owner_field = "user"
+
+    def lookup_allowed(self, lookup: str, value: str, request: Any = None) -> bool:
+        """Only the filters on the page: Django would take any lookup on the model's own fields
+        from the URL (``?actor=2`` would tell which staff account acted, by its id)."""
+        shown = (name for name in self.list_filter if isinstance(name, str))
+        return lookup in {variant for name in shown for variant in (name, f"{name}__exact")}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(**{f"{self.owner_field}_id": request.user.pk})
@@ -193,11 +200,15 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
 class OwnRevocationEventAdmin(OwnObjectsAdmin):
     """Who signed which of the user's devices out, why and when."""
 
-    list_display = ("created_at", "what", "reason", "who")
+    list_display = ("when", "what", "reason", "who")
     list_filter = ("reason", "level")
     list_select_related = ("device",)
-    fields = ("created_at", "what", "reason", "who")
+    fields = ("when", "what", "reason", "who")
     readonly_fields = fields
+
+    @admin.display(description=_("when"), ordering="created_at")
+    def when(self, event: RevocationEvent) -> Any:
+        return event.created_at
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

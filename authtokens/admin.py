@@ -12,9 +12,11 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import get_permission_codename, get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -27,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .clients import summarize
+from .cookies import keeps_this_device
 from .models import Device, DeviceQuerySet, Reason, RefreshToken, RevocationEvent
 
 CONFIRM_TEMPLATE = "admin/authtokens/confirm_revocation.html"
@@ -81,7 +84,19 @@ def _url_name(opts: Any, view: str = "changelist") -> str:
     return f"{opts.app_label}_{opts.model_name}_{view}"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class SafeChangeListMixin:
+    """Odd filter values in a list's URL (a year past 9999, a broken regular expression) take
+    the list back to its unfiltered page with Django's "?e=1", as other bad filters do, instead
+    of a 500: the query fails only when the list counts its rows."""
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        try:
+            return super().get_changelist_instance(request)  # type: ignore[misc]
+        except (OverflowError, ValueError, DatabaseError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class ReadOnlyAdmin(SafeChangeListMixin, admin.ModelAdmin):
     """History and state are shown, never edited, added or deleted here."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -394,7 +409,7 @@ class DeviceInline(admin.TabularInline):
         return False
 
 
-class SignOutEverywhereMixin:
+class SignOutEverywhereMixin(SafeChangeListMixin):
     """A UserAdmin mixin adding the "Sign out everywhere" action (``sign_out_user`` permission).
 
     It also says, after the user page's "Change password" form, that the user was signed out of
@@ -408,16 +423,24 @@ class SignOutEverywhereMixin:
     ) -> HttpResponse:
         user_model = get_user_model()
         before = user_model._default_manager.filter(pk=unquote(id)).first()
-        response = super().user_change_password(request, id, form_url)  # type: ignore[misc]
+        view = super().user_change_password  # type: ignore[misc]
+        yourself = before is not None and before.pk == request.user.pk
+        if yourself:  # a staff member setting their own password keeps this browser
+            view = keeps_this_device(view)
+        response = view(request, id, form_url)
         if request.method != "POST" or before is None:
             return response
         after = user_model._default_manager.get(pk=before.pk)
-        if after.password != before.password:
+        if after.password == before.password:
+            return response
+        if yourself:
+            message = gettext("Signed you out of every other device; this browser stays.")
+        else:
             message = gettext(
                 "Signed %(user)s out of every device: their tokens stop working on their next "
                 "request."
             )
-            messages.success(request, message % {"user": after})
+        messages.success(request, message % {"user": after})
         return response
 
     def has_sign_out_permission(self, request: HttpRequest) -> bool:

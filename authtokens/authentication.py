@@ -12,8 +12,15 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from . import credentials, services, tokens, usage
+from .conf import app_settings
 from .errors import bearer_challenge, to_api_exception
-from .exceptions import AuthTokensError, InvalidClaim, MalformedToken, TokenRevoked
+from .exceptions import (
+    AuthTokensError,
+    InvalidClaim,
+    MalformedToken,
+    TokenRevoked,
+    WrongAudience,
+)
 
 
 class LazyUser(SimpleLazyObject):
@@ -112,8 +119,14 @@ def user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
 
     The cookie path (pages, and API calls by the cookie) loads the user row at once, one
     query: pages show the user anyway, and so every page refuses an inactive user.
+
+    Only a browser's token (``aud`` = ``WEB_AUDIENCE``) is a browser session: a native app's
+    token, which may never expire, pasted into the cookie would otherwise open the admin with
+    no session maximum.
     """
     user, claims = _lazy_user_and_claims(token)
+    if claims["aud"] != app_settings.WEB_AUDIENCE:
+        raise WrongAudience()
     user.__dict__["_wrapped"] = _fetch_user(get_user_model(), user.pk)
     return user, claims
 

@@ -14,9 +14,11 @@ from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import HttpRequest, HttpResponseRedirect
+from django.contrib.contenttypes.views import shortcut
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +48,25 @@ class TokenSessionSite(admin.AdminSite):
         request.current_app = self.name
         return TemplateResponse(request, self.no_access_template, context, status=403)
 
+    def get_urls(self) -> list[Any]:
+        """Django's URLs, with "view on site" answering 404, not 500, for an id that is no
+        key of its model (``r/<content type>/not-a-uuid/``)."""
+        urls = super().get_urls()
+        return [self._safe_view_on_site() if _is_view_on_site(url) else url for url in urls]
+
+    def _safe_view_on_site(self) -> Any:
+        def view_on_site(request: HttpRequest, content_type_id: Any, object_id: Any) -> Any:
+            try:
+                return shortcut(request, content_type_id, object_id)
+            except (ValidationError, ValueError, OverflowError):
+                raise Http404 from None
+
+        return path(
+            "r/<path:content_type_id>/<path:object_id>/",
+            self.admin_view(view_on_site),
+            name="view_on_site",
+        )
+
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> Any:
@@ -70,3 +91,12 @@ class AccountSite(TokenSessionSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_authenticated)
+
+    def get_urls(self) -> list[Any]:
+        """No "view on site" shortcut: no model here has a page on the site, and the shortcut
+        would tell apart someone else's object from a missing one."""
+        return [url for url in super().get_urls() if not _is_view_on_site(url)]
+
+
+def _is_view_on_site(url: Any) -> bool:
+    return getattr(url, "name", None) == "view_on_site"

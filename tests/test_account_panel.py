@@ -165,3 +165,28 @@ def test_a_deactivated_user_is_out_of_the_panel_at_once(frank):
     frank["user"].is_active = False
     frank["user"].save()
     assert frank["browser"].get(DEVICES).status_code == 302
+
+
+def test_odd_filters_and_ids_are_a_clear_answer_never_a_500(frank):
+    browser = frank["browser"]
+    for path in ("/account/r/10/1/", f"/account/r/7/{frank['phone']['device']['id']}/"):
+        assert browser.get(path).status_code == 404  # no "view on site" in the panel
+    for query in ("name__regex=(", "last_used_at__year=99999999999999999999", "actor=2"):
+        assert browser.get(f"{DEVICES}?{query}").status_code == 400, query
+        assert browser.get(f"{HISTORY}?{query}").status_code == 400, query
+    assert browser.get(DEVICES, {"kind": "native"}).status_code == 200  # the page's filters work
+    assert browser.get(HISTORY, {"reason__exact": "user"}).status_code == 200
+
+
+def test_odd_filters_in_the_staff_admin_go_back_to_the_list(db):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    browser = Client()
+    cookie_login(browser, staff)
+    for path in (
+        "/admin/authtokens/revocationevent/?created_at__year=99999999999999999999",
+        "/admin/authtokens/device/?name__regex=(",
+        "/admin/auth/user/?date_joined__year=99999999999999999999",
+    ):
+        response = browser.get(path)
+        assert response.status_code == 302 and response.url.endswith("?e=1"), path
+    assert browser.get("/admin/r/7/not-a-uuid/").status_code == 404

@@ -156,3 +156,26 @@ def test_the_panels_password_change_keeps_this_browser_too(user, api, sign_in):
     assert browser.post("/account/password_change/", form).status_code == 302
     assert browser.get("/account/").status_code == 200
     assert api.get("/api/me/", **bearer(phone["access"])).status_code == 401
+
+
+@pytest.mark.parametrize("audience", ["iPhone-App", "Android-App"])
+def test_an_app_token_in_the_cookie_is_no_browser_session(staff, sign_in, audience):
+    """A native app's token may never expire: pasted into the cookie, it must not open the
+    admin with no session maximum."""
+    app = sign_in(staff, client="native", audience=audience)
+    browser = Client()
+    browser.cookies[COOKIE] = app["access"]
+    assert browser.get("/api/me/").json()["code"] == "wrong_audience"
+    for page in ("/admin/", "/devices/", "/account/"):
+        browser.cookies[COOKIE] = app["access"]  # each refusal drops the cookie
+        assert browser.get(page).status_code == 302, page
+
+
+def test_staff_setting_their_own_password_on_their_user_page_keep_this_browser(staff, sign_in, api):
+    browser = signed_in_through_the_page(staff)
+    phone = sign_in(staff, client="native", audience="Android-App")
+    form = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"}
+    done = browser.post(f"/admin/auth/user/{staff.pk}/password/", form, follow=True)
+    assert "Signed you out of every other device" in done.content.decode()
+    assert browser.get("/admin/").status_code == 200
+    assert api.get("/api/me/", **bearer(phone["access"])).status_code == 401
