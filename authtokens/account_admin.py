@@ -20,13 +20,15 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .admin import (
+from .admin.base import (
     CONFIRM_TEMPLATE,
-    DeviceStatusFilter,
     RevokeButtonMixin,
     SafeChangeListMixin,
-    _url_name,
+    admin_url_name,
     confirm_then,
+)
+from .admin.devices import (
+    DeviceStatusFilter,
     device_client,
     device_ip,
     device_status,
@@ -160,7 +162,7 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
         others = path(
             "sign-out-others/",
             self.admin_site.admin_view(self.logout_others_view),
-            name=_url_name(self.opts, "logout_others"),
+            name=admin_url_name(self.opts, "logout_others"),
         )
         return [others, *super().get_urls()]
 
@@ -175,7 +177,7 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
             .active()
             .exclude(pk=session.claims["did"])
         )
-        back = reverse(f"{self.admin_site.name}:{_url_name(self.opts)}")
+        back = reverse(f"{self.admin_site.name}:{admin_url_name(self.opts)}")
         if request.method == "POST" and request.POST.get("confirm") == "yes":
             count = others.count()
             response = HttpResponseRedirect(back)
