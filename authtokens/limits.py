@@ -48,6 +48,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext, ngettext
 
+from . import clock
 from .clients import client_ip
 from .conf import DEFAULTS, app_settings
 
@@ -220,7 +221,7 @@ def retry_after(counters: Sequence[Counter]) -> int | None:
     active = _active(counters)
     if not active:
         return None
-    now = time.time()
+    now = clock.timestamp()
     keys = [_key(counter, limit, now) for counter, limit in active]
     counts: Mapping[str, Any] = _with_cache(lambda cache: cache.get_many(keys))
     waits = [
@@ -244,7 +245,7 @@ def record_failure(counters: Sequence[Counter]) -> None:
     active = _active(counters)
     if not active:
         return
-    now = time.time()
+    now = clock.timestamp()
     # Each key expires with its window (plus a second of slack for clocks between workers).
     entries = [(_key(c, limit, now), _seconds_left(limit, now) + 1) for c, limit in active]
 

@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from jwt.utils import base64url_decode
 
+from . import clock
 from . import exceptions as exc
 from .conf import app_settings
 from .keys import Key, get_key_ring
@@ -48,8 +48,8 @@ INVALID_CLAIM = _("The '{name}' claim is invalid.")
 
 
 def now() -> datetime:
-    """Return the current time: the one clock seam for token lifetimes."""
-    return timezone.now()
+    """Return the current time, from the app's one clock (``authtokens.clock``)."""
+    return clock.now()
 
 
 def new_jti() -> str:

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
+from authtokens import clock
 from authtokens.conf import app_settings
 from authtokens.models import RefreshToken, RevokedAccessToken
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
     def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
-        cutoff = timezone.now() - app_settings.LEEWAY
+        cutoff = clock.now() - app_settings.LEEWAY
         revoked = RevokedAccessToken.objects.filter(expires_at__lte=cutoff)
         refresh = RefreshToken.objects.filter(expires_at__lte=cutoff)
         with transaction.atomic():

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.core.management.base import BaseCommand, CommandError
 
+from authtokens import clock
 from authtokens.conf import app_settings
 from authtokens.keys import DERIVED_KID, HMAC_ALGORITHMS
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         algorithm = options["algorithm"]
-        kid = options["kid"] or f"{algorithm.lower()}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+        kid = options["kid"] or f"{algorithm.lower()}-{clock.now():%Y%m%d-%H%M%S}"
         current = list(app_settings.SIGNING_KEYS or [])
         if any(key.get("kid") == kid for key in current) or kid == DERIVED_KID:
             raise CommandError(f"The kid {kid!r} is already in use.")
