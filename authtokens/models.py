@@ -7,9 +7,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import clock
 from .conf import app_settings
 
 
@@ -21,7 +21,6 @@ class Reason(models.TextChoices):
     PASSWORD_CHANGE = "password_change", _("Password changed")
     ADMIN = "admin", _("Revoked by staff")
     REUSE_DETECTED = "reuse_detected", _("Refresh token reuse detected")
-    KEY_ROTATION = "key_rotation", _("Signing key retired")
     USER_DEACTIVATED = "user_deactivated", _("User deactivated")
     IDLE = "idle", _("Unused for too long")
 
@@ -32,13 +31,13 @@ def still_accepted() -> Q:
     Decode accepts a token until ``exp + LEEWAY``, so everything a mirror must hold, and every
     row a prune may not delete yet, is measured against ``now - LEEWAY``, not ``now``.
     """
-    return Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now() - app_settings.LEEWAY)
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=clock.now() - app_settings.LEEWAY)
 
 
 class DeviceQuerySet(models.QuerySet["Device"]):
     def active(self) -> DeviceQuerySet:
         """Devices not revoked that may still hold a valid token."""
-        live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        live = Q(expires_at__isnull=True) | Q(expires_at__gt=clock.now())
         return self.filter(live, revoked_at__isnull=True)
 
     def mirrored(self) -> DeviceQuerySet:
@@ -62,8 +61,8 @@ class Device(models.Model):
     audience = models.CharField(max_length=100)
     user_agent = models.CharField(max_length=256, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    last_used_at = models.DateTimeField(default=clock.now)
     # The latest expiry of any token issued to the device; null: some token never expires.
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -85,22 +84,13 @@ class Device(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-class RefreshTokenQuerySet(models.QuerySet["RefreshToken"]):
-    def expired(self) -> RefreshTokenQuerySet:
-        return self.filter(expires_at__lte=timezone.now())
-
 
 class RefreshToken(models.Model):
     """One refresh token, stored only as a keyed digest of its ``jti``: a dump yields no token."""
 
     digest = models.CharField(max_length=64, unique=True)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="refresh_tokens")
-    issued_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField(null=True, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     replaced_by = models.OneToOneField(
@@ -109,8 +99,6 @@ class RefreshToken(models.Model):
     # A keyed digest of the user's password hash at issue: a password changed where no signal
     # fires (QuerySet.update) still ends the refresh token. Never the hash itself.
     password_digest = models.CharField(max_length=64, blank=True)
-
-    objects = RefreshTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at"]
@@ -130,7 +118,6 @@ class UserTokenState(models.Model):
     )
     # A counter, not a timestamp: two revocations within one second stay ordered.
     generation = models.PositiveBigIntegerField(default=0)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Token generation {self.generation} of user {self.user_id}"
@@ -149,7 +136,7 @@ class RevokedAccessToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     device = models.ForeignKey(Device, null=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    revoked_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(default=clock.now)
     reason = models.CharField(max_length=32, choices=Reason.choices)
 
     objects = RevokedAccessTokenQuerySet.as_manager()
@@ -163,7 +150,7 @@ class DeletedDevice(models.Model):
 
     device_id = models.UUIDField(primary_key=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    deleted_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(default=clock.now)
 
     def __str__(self) -> str:
         return f"Deleted device {self.device_id}"
@@ -177,7 +164,7 @@ class PendingMirrorWrite(models.Model):
     rebuild from the database.
     """
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     def __str__(self) -> str:
         return f"Pending mirror write {self.pk}"
@@ -202,7 +189,7 @@ class RevocationEvent(models.Model):
     )
     level = models.CharField(max_length=10, choices=Level.choices)
     reason = models.CharField(max_length=32, choices=Reason.choices)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]

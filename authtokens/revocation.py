@@ -2,7 +2,8 @@
 
 Each revocation writes the database first, in a transaction, and mirrors it into the
 revocation store on commit, so a rolled-back revocation never reaches Redis and a committed
-one is never lost with Redis (G2).
+one is never lost with Redis (README, Guarantees: "Redis flushed, restarted empty or
+failed over empty never brings a revoked token back").
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError, transaction
-from django.utils import timezone
 
-from . import tokens
+from . import clock, tokens
 from .exceptions import TokenRevoked
 from .models import (
     Device,
@@ -71,7 +71,7 @@ def revoke_device(device: Device | uuid.UUID | str, *, reason: str, actor: Any =
         target = locked.first()
         if target is None:
             return False
-        target.revoked_at, target.revoked_reason = timezone.now(), reason
+        target.revoked_at, target.revoked_reason = clock.now(), reason
         target.save(update_fields=["revoked_at", "revoked_reason"])
         _record(RevocationEvent.Level.DEVICE, reason, target.user_id, target.pk, actor)
         device_key, expires_at = str(target.pk), target.expires_at
@@ -85,12 +85,11 @@ def revoke_user(user: Any, *, reason: str, actor: Any = None, keep_device: Any =
     ``keep_device`` stays unrevoked, so that it can be issued tokens under the new generation
     (the device that changed its own password); its current tokens are revoked all the same.
     """
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         state, _ = UserTokenState.objects.select_for_update().get_or_create(user_id=user.pk)
         state.generation += 1
-        state.revoked_at = now
-        state.save(update_fields=["generation", "revoked_at"])
+        state.save(update_fields=["generation"])
         # One statement marks the devices for people reading the list; the generation
         # alone already rejects their tokens, so Redis gets a single write whatever the count.
         Device.objects.filter(user_id=user.pk, revoked_at__isnull=True).exclude(
@@ -106,7 +105,9 @@ def mirror_on_commit(write: Callable[[RevocationStore], bool]) -> None:
     """Copy a revocation to the store after commit, through a transactional outbox row.
 
     The row commits with the revocation and is deleted once the copy succeeds, so a copy that
-    failed, or whose process died first, is noticed by every other process (G1, G2).
+    failed, or whose process died first, is noticed by every other process (README, Guarantees:
+    "Redis unreachable from the revoking process only ... or that process died between
+    commit and copy").
     """
     store = get_store()
     if not store.mirrors:

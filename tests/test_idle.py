@@ -125,7 +125,7 @@ def test_reconcile_revokes_idle_devices(api, user, app, sign_in):
         assert "revoked 1 idle device(s)" in out.getvalue()
         device = Device.objects.get(pk=app["device"]["id"])
         assert device.revoked_reason == "idle"
-        assert not Device.objects.get(pk=web["device"]["id"]).is_revoked  # web: not its rule
+        assert Device.objects.get(pk=web["device"]["id"]).revoked_at is None  # web: not its rule
     assert status(api, app["access"]) == 401
 
 
