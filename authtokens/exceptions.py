@@ -130,7 +130,11 @@ class NotTokenOwner(AuthTokensError):
 
 
 class StoreUnavailable(AuthTokensError):
-    """Neither Redis nor the database could answer: refuse, never wave the token through (G3)."""
+    """Neither Redis nor the database could answer: refuse, never wave the token through.
+
+    README, Guarantees: "Redis and the database both down ...: 503 with `Retry-After`, never
+    200 and never 500".
+    """
 
     code = "service_unavailable"
     detail = _("Token checks are temporarily unavailable; try again shortly.")

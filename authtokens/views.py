@@ -88,7 +88,9 @@ class TokenIssueView(PublicView):
         # A failure sends user_login_failed, which counts it (limits.count_failed_sign_in).
         # ``username=``, as Django's AuthenticationForm: ModelBackend reads it as USERNAME_FIELD.
         user = authenticate(request._request, username=username, password=data["password"])
-        if user is None:  # wrong password, unknown or inactive user: one answer (G7)
+        # Wrong password, unknown or inactive user: one answer, so that it gives "no hint whether
+        # a username exists" (README, Guarantees).
+        if user is None:
             raise InvalidCredentials()
         issued = services.issue(
             user,
@@ -169,7 +171,10 @@ class LogoutAllView(AuthTokensView):
 
 
 class PasswordChangeView(AuthTokensView):
-    """Change the caller's password: every other device is signed out at once (G4)."""
+    """Change the caller's password: every other device is signed out at once.
+
+    README, Guarantees: "a password change ... ends every token of the user".
+    """
 
     @extend_schema(
         request=PasswordChangeSerializer,

@@ -1,4 +1,8 @@
-"""A password change or reset ends the user's tokens, whatever path made it (G4)."""
+"""A password change or reset ends the user's tokens, whatever path made it.
+
+README, Guarantees: "A password change or reset through any path that saves the user ends
+every token of the user".
+"""
 
 from __future__ import annotations
 

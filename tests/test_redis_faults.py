@@ -1,4 +1,7 @@
-"""Redis flushed, stopped, hung or unreachable: nothing revoked gets in (G2, G3).
+"""Redis flushed, stopped, hung or unreachable: nothing revoked gets in.
+
+README, Guarantees: "Redis flushed, restarted empty or failed over empty never brings a revoked
+token back" and "Redis stopped or hung never lets a revoked token in".
 
 These tests run their own redis-server, so they can stop and break it for real.
 """

@@ -1,4 +1,7 @@
-"""Property-based tests: whatever the input, the answer is a clear error, never a 500 (G7)."""
+"""Property-based tests: whatever the input, the answer is a clear error, never a 500.
+
+README, Guarantees: "No input yields a 500 or a hint whether a username exists".
+"""
 
 from __future__ import annotations
 
