@@ -195,7 +195,7 @@ def revoke_device(request: HttpRequest, device_id: Any) -> HttpResponse:
 
 @require_POST
 @token_login_required
-def revoke_other_devices(request: HttpRequest) -> HttpResponse:
+def logout_others(request: HttpRequest) -> HttpResponse:
     issued = services.logout_others(request.token_user, claims=request.token_claims)  # type: ignore[attr-defined]
     response = HttpResponseRedirect(f"{reverse('authtokens:devices')}?done=revoked_others")
     set_token_cookie(response, issued)

@@ -200,10 +200,12 @@ def test_a_forged_device_id_is_a_404(user, sign_in, whose):
     assert response.status_code == 404
 
 
-def test_sign_out_everywhere_else_keeps_this_browser(user, sign_in, api):
+@pytest.mark.parametrize("path", ["/devices/logout-others/", "/devices/revoke-others/"])
+def test_sign_out_everywhere_else_keeps_this_browser(user, sign_in, api, path):
+    """``logout-others``, and the 0.1 path of the same action, which still works."""
     client, _ = signed_in(user)
     phone = sign_in(user, client="native", audience="Android-App")
-    response = client.post("/devices/revoke-others/", {"csrfmiddlewaretoken": csrf_token(client)})
+    response = client.post(path, {"csrfmiddlewaretoken": csrf_token(client)})
     assert response.status_code == 302 and COOKIE in response.cookies  # a fresh token
     assert api.get("/api/me/", **bearer(phone["access"])).status_code == 401
     assert client.get("/devices/").status_code == 200

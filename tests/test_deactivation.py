@@ -227,7 +227,7 @@ def test_a_password_change_through_the_api_keeps_the_calling_device_after_reconc
 def test_signing_out_other_devices_from_the_page_keeps_this_one_after_reconcile(user):
     client = browser_signed_in(user)
     client.get("/devices/")
-    response = client.post("/devices/revoke-others/")
+    response = client.post("/devices/logout-others/")
     assert response.status_code == 302
     reconcile()
     assert client.get("/devices/").status_code == 200

@@ -17,5 +17,7 @@ urlpatterns = [
     path("signout/", pages.sign_out, name="sign-out"),
     path("devices/", pages.devices, name="devices"),
     path("devices/<uuid:device_id>/revoke/", pages.revoke_device, name="device-revoke"),
-    path("devices/revoke-others/", pages.revoke_other_devices, name="devices-revoke-others"),
+    path("devices/logout-others/", pages.logout_others, name="logout-others"),
+    # The 0.1 path of the same action, kept so that pages and scripts posting to it still work.
+    path("devices/revoke-others/", pages.logout_others),
 ]

@@ -22,7 +22,8 @@ UNSAFE_COOKIE_ENDPOINTS = [
     ("delete", "/api/devices/{device}/"),
     ("post", "/signout/"),
     ("post", "/devices/{device}/revoke/"),
-    ("post", "/devices/revoke-others/"),
+    ("post", "/devices/logout-others/"),
+    ("post", "/devices/revoke-others/"),  # the 0.1 path of logout-others
 ]
 
 
