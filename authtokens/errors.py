@@ -1,10 +1,13 @@
 """The HTTP edge: domain errors to DRF exceptions, and one error body for every response.
 
-Every error body is ``{"code": ..., "detail": ...}`` (validation errors add ``errors``), and
-every 401 carries an RFC 6750 section 3 ``WWW-Authenticate`` challenge. DRF views answer their
-errors through ``exception_handler``; ``not_found`` and ``server_error`` are Django's
-``handler404`` and ``handler500`` for the rest (a path no view matches, an unhandled exception):
-JSON under the prefix where the API is mounted, Django's own pages elsewhere.
+Each domain error carries its status and code (``exceptions.py``); this module is the one
+place that turns them into responses. Every error body is ``{"code": ..., "detail": ...}``
+(validation errors add ``errors``), rendered by ``ErrorSerializer``, which also documents it,
+and every 401 carries a ``WWW-Authenticate`` challenge (RFC 6750 section 3 for Bearer). DRF
+views answer their errors through ``exception_handler``; ``not_found`` and ``server_error``
+are Django's ``handler404`` and ``handler500`` for the rest (a path no view matches, an
+unhandled exception): JSON under the prefix where the API is mounted, Django's own pages
+elsewhere.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.views import defaults
 from rest_framework import exceptions as drf
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from . import exceptions as domain
 
@@ -43,29 +47,35 @@ class InvalidToken(drf.AuthenticationFailed):
     description = ""
 
 
-class UnavailableError(drf.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every error body: it documents them (OpenAPI) and renders them."""
 
-
-def _status_for(error: domain.AuthTokensError) -> int:
-    if isinstance(error, domain.NotTokenOwner):
-        return status.HTTP_403_FORBIDDEN
-    if isinstance(error, domain.NotExtendable):
-        return status.HTTP_400_BAD_REQUEST
-    return status.HTTP_401_UNAUTHORIZED
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Declared here: a field named "errors" would shadow Serializer.errors as an attribute.
+        return {
+            "code": serializers.CharField(help_text="Stable, machine-readable error code."),
+            "detail": serializers.CharField(help_text="Human-readable explanation."),
+            "errors": serializers.DictField(
+                required=False, help_text="Validation errors, by field (400 only)."
+            ),
+        }
 
 
 def to_api_exception(error: domain.AuthTokensError) -> drf.APIException:
-    """Return the DRF exception that answers ``error`` over HTTP."""
+    """Return the DRF exception that answers ``error``, with the status its class carries.
+
+    A 401 is an ``AuthenticationFailed``, so that DRF asks the view's authentication class
+    for its challenge (``authenticate_header``) when one raises it.
+    """
     if isinstance(error, domain.TokenError):
         refused = InvalidToken(error.detail, error.code)  # in the request's language
         with translation.override("en"):
             refused.description = str(error.detail)
         return refused
-    if isinstance(error, domain.StoreUnavailable):
-        return UnavailableError(error.detail, error.code)
+    if error.status_code == status.HTTP_401_UNAUTHORIZED:
+        return drf.AuthenticationFailed(error.detail, error.code)
     api_error = drf.APIException(error.detail, error.code)
-    api_error.status_code = _status_for(error)
+    api_error.status_code = error.status_code
     return api_error
 
 
@@ -77,42 +87,58 @@ def bearer_challenge(error: drf.APIException | None = None) -> str:
     return f'Bearer realm="{REALM}"'
 
 
+def challenge(exc: drf.APIException) -> str:
+    """The challenge of a 401: a refused token's, else the view's scheme's, else Bearer."""
+    if isinstance(exc, InvalidToken):
+        return bearer_challenge(exc)
+    # DRF sets auth_header from the view's first authentication class when one of them, or
+    # a permission, refused the request (``Basic realm="introspection"``, say).
+    return getattr(exc, "auth_header", None) or bearer_challenge()
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, domain.AuthTokensError):
+        return to_api_exception(exc)
+    if isinstance(exc, Http404):
+        return drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return drf.PermissionDenied()
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is away (a restart, a failover): say so and when to retry, not 500.
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        return to_api_exception(domain.StoreUnavailable())
+    return exc
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Answer every handled error with the one body shape; leave the rest to Django (500)."""
     # Imported here: rest_framework.views imports the authentication classes, which import us.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    if isinstance(exc, domain.AuthTokensError):
-        exc = to_api_exception(exc)
-    elif isinstance(exc, Http404):
-        exc = drf.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
-    elif isinstance(exc, OperationalError | InterfaceError):
-        # The database is away (a restart, a failover): say so and when to retry, not 500.
-        logger.error("Database unavailable: %s", type(exc).__name__)
-        exc = to_api_exception(domain.StoreUnavailable())
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, drf.APIException):
         return response
     response.data = error_body(exc)
     if response.status_code == status.HTTP_401_UNAUTHORIZED:
-        response["WWW-Authenticate"] = getattr(exc, "challenge", None) or bearer_challenge(exc)
+        response["WWW-Authenticate"] = challenge(exc)
     if response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
 def error_body(exc: drf.APIException) -> dict[str, Any]:
+    """Render ``exc`` as the one error shape, through ``ErrorSerializer``."""
     if isinstance(exc, drf.ValidationError):
-        return {
-            "code": "invalid",
-            "detail": gettext("The request body is invalid."),
-            "errors": exc.detail,
-        }
+        by_field = exc.detail
+        if not isinstance(by_field, dict):  # raised with a message, not a serializer's errors
+            by_field = {api_settings.NON_FIELD_ERRORS_KEY: by_field}
+        body = {"code": "invalid", "detail": gettext("The request body is invalid.")}
+        return ErrorSerializer({**body, "errors": by_field}).data
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
     code = exc.get_codes()
-    return {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}
+    body = {"code": code if isinstance(code, str) else exc.default_code, "detail": str(detail)}
+    return ErrorSerializer(body).data
 
 
 # The API's URL names: under ``authtokens.urls.api``, or the 0.1 layout of ``authtokens.urls``.
@@ -143,7 +169,8 @@ def _is_api(request: HttpRequest) -> bool:
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """``handler404``: the one error shape under the API, Django's page elsewhere."""
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        body = ErrorSerializer({"code": "not_found", "detail": "Not found."}).data
+        return JsonResponse(body, status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -151,5 +178,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: the one error shape under the API, Django's page elsewhere."""
     if _is_api(request):
         body = {"code": "server_error", "detail": "Something went wrong on our side."}
-        return JsonResponse(body, status=500)
+        return JsonResponse(ErrorSerializer(body).data, status=500)
     return defaults.server_error(request)

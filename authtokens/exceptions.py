@@ -1,6 +1,8 @@
-"""Domain errors, each with a stable ``code``; HTTP is decided at the edge (``errors.py``).
+"""Domain errors, each with a stable ``code`` and the HTTP status it answers with.
 
-Details are translated (gettext_lazy) in the language of the request that reads them.
+The status is a plain number: nothing here imports HTTP machinery, and services raise these
+whoever calls them. ``errors.py`` alone turns them into responses. Details are translated
+(gettext_lazy) in the language of the request that reads them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ class AuthTokensError(Exception):
     """Base of every error authtokens raises on purpose."""
 
     code = "error"
+    status_code = 400
     detail: StrOrPromise = _("The request could not be completed.")
 
     def __init__(self, detail: StrOrPromise | None = None) -> None:
@@ -26,9 +29,10 @@ class AuthTokensError(Exception):
 
 
 class TokenError(AuthTokensError):
-    """The presented token cannot be accepted."""
+    """The presented token cannot be accepted: 401 with an RFC 6750 ``invalid_token`` challenge."""
 
     code = "invalid_token"
+    status_code = 401
     detail = _("The token is invalid.")
 
 
@@ -116,16 +120,27 @@ class SessionExpired(TokenError):
 
 class NotExtendable(AuthTokensError):
     code = "not_extendable"
+    status_code = 400
     detail = _("Only web access tokens can be extended; native clients use their refresh token.")
 
 
 class InvalidCredentials(AuthTokensError):
     code = "invalid_credentials"
+    status_code = 401
     detail = _("Unable to sign in with the given credentials.")
+
+
+class InvalidClient(AuthTokensError):
+    """An introspection client's credentials are missing or wrong (RFC 7662 section 2.1)."""
+
+    code = "invalid_client"
+    status_code = 401
+    detail = _("Client authentication failed.")
 
 
 class NotTokenOwner(AuthTokensError):
     code = "not_token_owner"
+    status_code = 403
     detail = _("You can revoke only your own tokens.")
 
 
@@ -137,4 +152,5 @@ class StoreUnavailable(AuthTokensError):
     """
 
     code = "service_unavailable"
+    status_code = 503
     detail = _("Token checks are temporarily unavailable; try again shortly.")

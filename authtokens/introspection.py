@@ -9,107 +9,118 @@ Refused credentials count per client id and per address (``limits.py``): past th
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 from urllib.parse import unquote_plus
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils.crypto import constant_time_compare
-from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import BaseAuthentication
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from . import limits, services
 from .conf import app_settings
-from .openapi import IntrospectionSerializer, errors, extend_schema
+from .errors import to_api_exception
+from .exceptions import InvalidClient
+from .openapi import errors, extend_schema
 from .views import NO_STORE, PublicView, _validated, refuse_if_locked
 
-REPORTED_CLAIMS = ("sub", "aud", "iss", "iat", "exp", "jti")
+TOKEN_TYPES = ["access_token", "refresh_token"]
 
 
-class InvalidClient(exceptions.AuthenticationFailed):
-    default_code = "invalid_client"
-    default_detail = _("Client authentication failed.")
-    challenge = 'Basic realm="introspection"'
+class IntrospectionClientAuthentication(BasicAuthentication):
+    """HTTP Basic client credentials, checked against ``INTROSPECTION_CLIENTS``.
 
-
-class ClientCredentials(BaseAuthentication):
-    """HTTP Basic client credentials, the scheme of the introspection endpoint.
-
-    It names the scheme, for the 401 challenge and the OpenAPI schema (``basicAuth``), and
-    authenticates no one by itself: the view checks the credentials (``authenticate_client``)
-    once the failure limits allow it, so that a locked-out client costs no comparison.
+    The endpoint's only scheme, and a required one (RFC 7662 section 2.1): missing or
+    malformed credentials are a failed client authentication like a wrong secret, 401
+    ``invalid_client`` with a ``Basic`` challenge, and count as a failure. ``request.auth`` is
+    the client id; there is no user.
     """
 
-    def authenticate(self, request: Request) -> None:
-        return None
+    www_authenticate_realm = "introspection"
 
-    def authenticate_header(self, request: Request) -> str:
-        return InvalidClient.challenge  # keeps a failed client authentication a 401
+    def authenticate(self, request: Request) -> tuple[Any, str]:
+        try:
+            credentials = super().authenticate(request)  # DRF parses; we form-decode below
+        except exceptions.AuthenticationFailed:  # a malformed Basic header
+            credentials = None
+        client_id, secret = credentials if credentials is not None else (None, "")
+        return AnonymousUser(), self.check_client(request, client_id, secret)
+
+    # The stubs type DRF's user lookup; ours returns the decoded credentials to authenticate().
+    def authenticate_credentials(  # type: ignore[override]
+        self, userid: str, password: str, request: Any = None
+    ) -> tuple[str, str]:
+        # RFC 6749 section 2.3.1: each was application/x-www-form-urlencoded before Base64.
+        return unquote_plus(userid), unquote_plus(password)
+
+    def check_client(self, request: Request, client_id: str | None, secret: str) -> str:
+        """Return ``client_id`` if ``secret`` is its secret; else count a failure and raise.
+
+        While a failure limit is reached, 429 before any comparison: a locked-out client
+        costs nothing and learns nothing.
+        """
+        counters = limits.introspection_counters(request, client_id)
+        refuse_if_locked(limits.retry_after(counters))
+        expected = app_settings.INTROSPECTION_CLIENTS.get(client_id) if client_id else None
+        # Compare even for an unknown client, so that timing does not tell which ids exist.
+        matches = constant_time_compare(secret, expected or "unknown-client-" + secret[::-1])
+        if client_id is None or expected is None or not matches:
+            limits.record_failure(counters)
+            raise to_api_exception(InvalidClient())
+        return client_id
 
 
 class IntrospectionRequestSerializer(serializers.Serializer):
     token = serializers.CharField(trim_whitespace=False)
-    token_type_hint = serializers.ChoiceField(
-        choices=["access_token", "refresh_token"], required=False, allow_null=True
-    )
+    token_type_hint = serializers.ChoiceField(choices=TOKEN_TYPES, required=False, allow_null=True)
 
 
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    """The form-decoded client id and secret of an HTTP Basic header, or None."""
-    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        return None
-    # RFC 6749 section 2.3.1: each was application/x-www-form-urlencoded before Base64.
-    return unquote_plus(client_id), unquote_plus(secret)
+class IntrospectionSerializer(serializers.Serializer):
+    """Render an introspection answer (RFC 7662 section 2.2): only ``active`` when inactive.
 
-
-def authenticate_client(request: Request) -> str:
-    """Return the client id from a valid HTTP Basic header, or raise ``InvalidClient``.
-
-    Checks the failure limits first (429 while one is reached) and counts a refusal.
+    It renders the token's verified claims plus ``active`` and ``client_id``; a claim this
+    serializer does not declare (a ``CLAIMS_HOOK``'s) is not sent.
     """
-    credentials = basic_credentials(request)
-    client_id, secret = credentials if credentials is not None else (None, "")
-    counters = limits.introspection_counters(request, client_id)
-    refuse_if_locked(limits.retry_after(counters))
-    clients = app_settings.INTROSPECTION_CLIENTS
-    expected = clients.get(client_id) if client_id is not None else None
-    # Compare even for an unknown client, so that timing does not tell which ids exist.
-    matches = constant_time_compare(secret, expected or "unknown-client-" + secret[::-1])
-    if client_id is None or expected is None or not matches:
-        limits.record_failure(counters)
-        raise InvalidClient()
-    return client_id
+
+    active = serializers.BooleanField()
+    # Labelled, unlike token_type_hint's choices: the schema names the two enums apart.
+    token_type = serializers.ChoiceField(
+        choices=[
+            ("access_token", "An access token (typ at+jwt)"),
+            ("refresh_token", "A refresh token (typ rt+jwt)"),
+        ],
+        required=False,
+    )
+    sub = serializers.CharField(required=False)
+    aud = serializers.CharField(required=False)
+    iss = serializers.CharField(required=False)
+    iat = serializers.IntegerField(required=False)
+    exp = serializers.IntegerField(required=False, help_text="Absent: never expires.")
+    jti = serializers.CharField(required=False)
+    device_id = serializers.UUIDField(source="did", required=False)
+    client_id = serializers.CharField(
+        required=False, help_text="The introspection client that asked (RFC 7662 section 2.2)."
+    )
 
 
 class IntrospectView(PublicView):
     """``POST /api/token/introspect/``: is this token active, and whose is it?"""
 
-    authentication_classes = [ClientCredentials]
-    permission_classes = []  # the client is checked in post(): no "optional auth" in the schema
+    authentication_classes = [IntrospectionClientAuthentication]
+    # The authentication class refuses every request it does not authenticate, so no
+    # permission is needed; none also keeps "optional authentication" out of the schema.
+    permission_classes = []
 
     @extend_schema(
         request=IntrospectionRequestSerializer,
         responses={200: IntrospectionSerializer, **errors(400, 401, 429)},
     )
     def post(self, request: Request) -> Response:
-        client_id = authenticate_client(request)
         data = _validated(IntrospectionRequestSerializer, request)
         claims = services.introspect(data["token"], token_type_hint=data.get("token_type_hint"))
-        if claims is None:
-            return Response({"active": False}, headers=NO_STORE)
-        body: dict[str, Any] = {"active": True, "token_type": claims["token_type"]}
-        body.update({name: claims[name] for name in REPORTED_CLAIMS if name in claims})
-        body["device_id"] = claims["did"]
-        body["client_id"] = client_id
-        return Response(body, headers=NO_STORE)
+        answer: dict[str, Any] = {"active": False}
+        if claims is not None:  # ours last: a claims hook may not shadow them
+            answer = {**claims, "active": True, "client_id": request.auth}
+        return Response(IntrospectionSerializer(answer).data, headers=NO_STORE)

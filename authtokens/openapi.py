@@ -1,7 +1,9 @@
-"""OpenAPI with drf-spectacular (optional): security schemes and response shapes.
+"""OpenAPI with drf-spectacular (optional): security schemes and error responses.
 
 ``apps.py`` imports this module when drf-spectacular is installed, which registers the three
-authentication extensions; views use ``extend_schema`` from here, a no-op without it. The schema
+authentication extensions; views use ``extend_schema`` from here, a no-op without it. The
+response shapes are the serializers that render the responses (``serializers.py``,
+``introspection.py``, ``errors.py``), so what is documented is what is sent. The schema
 needs no SPECTACULAR_SETTINGS of the project: ``manage.py spectacular --validate
 --fail-on-warn`` passes with none (a test runs it).
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rest_framework import serializers
+from .errors import ErrorSerializer
 
 try:
     from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -27,66 +29,6 @@ except ImportError:  # pragma: no cover - the schema is optional
 
     OpenApiResponse = None  # type: ignore[assignment,misc]
     OpenApiAuthenticationExtension = None  # type: ignore[assignment,misc]
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The one shape of every error body."""
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        # Declared here: a field named "errors" would shadow Serializer.errors as an attribute.
-        return {
-            "code": serializers.CharField(help_text="Stable, machine-readable error code."),
-            "detail": serializers.CharField(help_text="Human-readable explanation."),
-            "errors": serializers.DictField(
-                required=False, help_text="Validation errors, by field (400 only)."
-            ),
-        }
-
-
-class DeviceRefSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-
-
-class TokenResponseSerializer(serializers.Serializer):
-    access = serializers.CharField(
-        required=False,
-        help_text="The access token (a JWT, typ at+jwt). Absent when the request came with "
-        "the token cookie: the renewed cookie carries it, out of JavaScript's reach.",
-    )
-    token_type = serializers.ChoiceField(choices=["Bearer"])
-    expires_in = serializers.IntegerField(required=False, help_text="Absent: never expires.")
-    refresh = serializers.CharField(required=False, help_text="Native clients only.")
-    refresh_expires_in = serializers.IntegerField(required=False)
-    device = DeviceRefSerializer()
-
-
-class MeSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    username = serializers.CharField()
-    device = DeviceRefSerializer(allow_null=True)
-
-
-class IntrospectionSerializer(serializers.Serializer):
-    """RFC 7662 section 2.2; only ``active`` for an inactive token."""
-
-    active = serializers.BooleanField()
-    # Labelled, unlike token_type_hint's choices: the schema names the two enums apart.
-    token_type = serializers.ChoiceField(
-        choices=[
-            ("access_token", "An access token (typ at+jwt)"),
-            ("refresh_token", "A refresh token (typ rt+jwt)"),
-        ],
-        required=False,
-    )
-    sub = serializers.CharField(required=False)
-    username = serializers.CharField(required=False)
-    aud = serializers.CharField(required=False)
-    iss = serializers.CharField(required=False)
-    iat = serializers.IntegerField(required=False)
-    exp = serializers.IntegerField(required=False)
-    jti = serializers.CharField(required=False)
-    device_id = serializers.UUIDField(required=False)
 
 
 def errors(*statuses: int) -> dict[int, Any]:
@@ -120,7 +62,7 @@ if OpenApiAuthenticationExtension is not None:
             }
 
     class BasicClientScheme(OpenApiAuthenticationExtension):
-        target_class = "authtokens.introspection.ClientCredentials"
+        target_class = "authtokens.introspection.IntrospectionClientAuthentication"
         name = "basicAuth"
 
         def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:

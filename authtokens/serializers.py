@@ -1,7 +1,8 @@
-"""Input shapes of the API, and the JSON shape of issued tokens and devices."""
+"""The API's shapes: its inputs, and the serializers that render (and so document) its answers."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -10,10 +11,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from . import clock
 from .conf import app_settings
 from .models import Device
 from .services import IssuedTokens
-from .tokens import now
 
 # What a client asks for; Device.Kind is what a device is. The values agree, the labels differ,
 # so the OpenAPI schema names the two enums apart (ClientEnum, KindEnum) with no settings.
@@ -92,21 +93,55 @@ class RevokeRequestSerializer(serializers.Serializer):
     )
 
 
-def _seconds_until(moment: Any) -> int | None:
-    return None if moment is None else max(0, int((moment - now()).total_seconds()))
+def _seconds_until(moment: datetime | None) -> int | None:
+    return None if moment is None else max(0, int((moment - clock.now()).total_seconds()))
 
 
-def token_body(issued: IssuedTokens) -> dict[str, Any]:
-    """Return the JSON body of an issue, extend or refresh (``expires_in`` per RFC 6749 5.1)."""
-    body: dict[str, Any] = {"access": issued.access, "token_type": "Bearer"}
-    if issued.access_expires_at is not None:
-        body["expires_in"] = _seconds_until(issued.access_expires_at)
-    if issued.refresh is not None:
-        body["refresh"] = issued.refresh
-        if issued.refresh_expires_at is not None:
-            body["refresh_expires_in"] = _seconds_until(issued.refresh_expires_at)
-    body["device"] = {"id": str(issued.device.pk), "name": issued.device.name}
-    return body
+class DeviceRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    """Render issued tokens: the answer of an issue, extend or refresh (RFC 6749 section 5.1).
+
+    With ``context={"cookie": True}`` the tokens stay out of the body: the renewed cookie
+    carries them, out of JavaScript's reach; the body keeps expiry and device.
+    """
+
+    access = serializers.CharField(
+        required=False,
+        help_text="The access token (a JWT, typ at+jwt). Absent when the request came with "
+        "the token cookie: the renewed cookie carries it, out of JavaScript's reach.",
+    )
+    token_type = serializers.ChoiceField(choices=["Bearer"])
+    expires_in = serializers.IntegerField(required=False, help_text="Absent: never expires.")
+    refresh = serializers.CharField(required=False, help_text="Native clients only.")
+    refresh_expires_in = serializers.IntegerField(required=False)
+    device = DeviceRefSerializer()
+
+    def to_representation(self, instance: IssuedTokens) -> dict[str, Any]:
+        in_cookie = self.context.get("cookie", False)
+        answer = {
+            "access": None if in_cookie else instance.access,
+            "token_type": "Bearer",
+            "expires_in": _seconds_until(instance.access_expires_at),
+            "refresh": None if in_cookie else instance.refresh,
+            "device": instance.device,
+        }
+        if answer["refresh"] is not None:
+            answer["refresh_expires_in"] = _seconds_until(instance.refresh_expires_at)
+        # A field left out of the mapping is left out of the body (it is not required).
+        present = {name: value for name, value in answer.items() if value is not None}
+        return super().to_representation(present)
+
+
+class MeSerializer(serializers.Serializer):
+    """Render ``{"user": ..., "device": ...}``: who the caller is, and on which device."""
+
+    id = serializers.CharField(source="user.pk")
+    username = serializers.CharField(source="user.get_username")
+    device = DeviceRefSerializer(allow_null=True)
 
 
 class DeviceSerializer(serializers.ModelSerializer):

@@ -24,14 +24,15 @@ from .errors import exception_handler
 from .exceptions import InvalidCredentials, TokenError
 from .keys import get_key_ring
 from .models import Device, Reason
-from .openapi import DEVICE_ID, MeSerializer, TokenResponseSerializer, errors, extend_schema
+from .openapi import DEVICE_ID, errors, extend_schema
 from .serializers import (
     DeviceSerializer,
+    MeSerializer,
     PasswordChangeSerializer,
     RefreshRequestSerializer,
     RevokeRequestSerializer,
     TokenRequestSerializer,
-    token_body,
+    TokenResponseSerializer,
     username_field,
 )
 
@@ -101,27 +102,21 @@ class TokenIssueView(PublicView):
             ip_address=client_ip(request.META),
         )
         user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        return Response(token_body(issued), headers=NO_STORE)
+        return Response(TokenResponseSerializer(issued).data, headers=NO_STORE)
 
 
 def _by_cookie(request: Request) -> bool:
     return isinstance(request.successful_authenticator, CookieAuthentication)
 
 
-TOKEN_FIELDS = ("access", "refresh", "refresh_expires_in")
-
-
 def _tokens_answer(request: Request, issued: services.IssuedTokens) -> Response:
     """The new tokens in the body; for a request that came with the cookie, in a renewed
     cookie only, so that JavaScript never sees them (the body keeps expiry and device)."""
-    body = token_body(issued)
-    if not _by_cookie(request):
-        return Response(body, headers=NO_STORE)
-    response = Response(
-        {name: value for name, value in body.items() if name not in TOKEN_FIELDS},
-        headers=NO_STORE,
-    )
-    set_token_cookie(response, issued)
+    by_cookie = _by_cookie(request)
+    body = TokenResponseSerializer(issued, context={"cookie": by_cookie}).data
+    response = Response(body, headers=NO_STORE)
+    if by_cookie:
+        set_token_cookie(response, issued)
     return response
 
 
@@ -147,7 +142,7 @@ class TokenRefreshView(PublicView):
         except TokenError:
             limits.record_failure(counters)
             raise
-        return Response(token_body(issued), headers=NO_STORE)
+        return Response(TokenResponseSerializer(issued).data, headers=NO_STORE)
 
 
 class LogoutView(AuthTokensView):
@@ -260,14 +255,7 @@ class MeView(AuthTokensView):
     @extend_schema(responses={200: MeSerializer, **errors(401)})
     def get(self, request: Request) -> Response:
         device = Device.objects.filter(pk=claims_of(request)["did"]).values("id", "name").first()
-        user = request.user
-        return Response(
-            {
-                "id": str(user.pk),
-                "username": user.get_username(),
-                "device": {"id": str(device["id"]), "name": device["name"]} if device else None,
-            }
-        )
+        return Response(MeSerializer({"user": request.user, "device": device}).data)
 
 
 class JWKSView(PublicView):

@@ -105,3 +105,119 @@ def test_manage_py_spectacular_validates_with_no_warning(tmp_path, spectacular_s
     schema = yaml.safe_load(out.read_text())
     assert schema["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
     assert schema["paths"]["/api/token/introspect/"]["post"]["security"] == [{"basicAuth": []}]
+
+
+# Documented against rendered: every answer the API gives, through the serializers that render
+# it, compared with the schema's description of that answer. A field documented and never sent
+# (introspection's old "username") or sent and not documented (its "client_id") fails here.
+
+
+def component(schema, node):
+    """Resolve ``node`` to (name, definition), through $ref and nullable wrappers."""
+    for wrapper in ("allOf", "oneOf", "anyOf"):
+        if wrapper in node:
+            node = next(part for part in node[wrapper] if "$ref" in part)
+    if "$ref" not in node:
+        return None, node
+    name = node["$ref"].rsplit("/", 1)[1]
+    return name, schema["components"]["schemas"][name]
+
+
+class Rendered:
+    """The keys each documented object was rendered with, by component name."""
+
+    def __init__(self, schema):
+        self.schema, self.keys = schema, {}
+
+    def record(self, value, node):
+        name, definition = component(self.schema, node)
+        if definition.get("type") == "array":
+            for item in value:
+                self.record(item, definition["items"])
+        elif name and isinstance(value, dict):
+            properties = definition.get("properties", {})
+            assert set(value) <= set(properties), (name, set(value) - set(properties))
+            assert set(definition.get("required", [])) <= set(value), (name, value)
+            self.keys.setdefault(name, []).append(set(value))
+            for key, item in value.items():
+                if item is not None:
+                    self.record(item, properties[key])
+
+    def answer(self, response, path, method):
+        operation = self.schema["paths"][path][method]
+        documented = operation["responses"][str(response.status_code)]
+        if "content" not in documented:  # 204, or a documented empty 200
+            assert not response.content, (path, method, response.content)
+            return
+        self.record(response.json(), documented["content"]["application/json"]["schema"])
+
+
+def answered_components(schema):
+    """Every component a documented JSON answer of the API is made of."""
+    found, queue = set(), []
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            for documented in operation["responses"].values():
+                body = documented.get("content", {}).get("application/json", {}).get("schema")
+                if body:
+                    queue.append(body)
+    while queue:
+        name, definition = component(schema, queue.pop())
+        if definition.get("type") == "array":
+            queue.append(definition["items"])
+        if name and "properties" in definition and name not in found:
+            found.add(name)
+            queue.extend(definition["properties"].values())
+    return found
+
+
+def exercise_every_answer(api, user, rendered):
+    """Drive each operation through the answers it can give, recording what was rendered."""
+    from django.test import Client
+
+    from tests.conftest import bearer
+    from tests.factories import PASSWORD
+    from tests.test_introspection import basic
+
+    def call(method, path, documented_path=None, client=api, **kwargs):
+        response = getattr(client, method)(path, **kwargs)
+        rendered.answer(response, documented_path or path, method)
+        return response
+
+    sign_in = {"username": user.username, "password": PASSWORD}
+    web = call("post", "/api/token/", data=sign_in, format="json").json()
+    native = {**sign_in, "client": "native"}
+    phone = call("post", "/api/token/", data={**native, "audience": "Android-App"}, format="json")
+    call("post", "/api/token/", data={**native, "audience": "iPhone-App"}, format="json")
+    call("post", "/api/token/", data={"username": user.username}, format="json")  # 400
+    call("post", "/api/token/", data={**sign_in, "password": "wrong"}, format="json")  # 401
+    web_auth = bearer(web["access"])
+    call("post", "/api/token/extend/", **web_auth)
+    browser = Client()
+    browser.post("/signin/", sign_in)
+    call("post", "/api/token/extend/", client=browser)  # the cookie's answer: no tokens
+    call("post", "/api/token/refresh/", data={"refresh": phone.json()["refresh"]})
+    call("get", "/api/me/", **web_auth)
+    call("get", "/api/me/")  # 401
+    call("get", "/api/devices/", **web_auth)
+    device = f"/api/devices/{web['device']['id']}/"
+    call("get", device, "/api/devices/{device_id}/", **web_auth)
+    call("get", "/.well-known/jwks.json")
+    introspect = "/api/token/introspect/"
+    for token in (web["access"], phone.json()["refresh"], "not-a-token"):
+        call("post", introspect, data={"token": token}, **basic())
+    call("post", introspect, data={"token": web["access"]})  # 401
+    new = {"old_password": PASSWORD, "new_password": "another-long-passphrase-42"}
+    call("post", "/api/password/change/", data=new, format="json", **web_auth)
+
+
+@pytest.mark.django_db(transaction=True)  # the mirror is written on commit
+def test_documented_answers_are_the_rendered_answers(schema, api, user):
+    rendered = Rendered(schema)
+    exercise_every_answer(api, user, rendered)
+    never_rendered = answered_components(schema) - set(rendered.keys)
+    assert not never_rendered, f"documented answers the test never saw: {never_rendered}"
+    for name, bodies in rendered.keys.items():
+        properties = set(schema["components"]["schemas"][name]["properties"])
+        sent = set().union(*bodies)
+        assert sent == properties, f"{name}: never sent {properties - sent}"
