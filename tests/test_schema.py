@@ -155,7 +155,7 @@ class Rendered:
 def answered_components(schema):
     """Every component a documented JSON answer of the API is made of."""
     found, queue = set(), []
-    for path, operations in schema["paths"].items():
+    for operations in schema["paths"].values():
         for operation in operations.values():
             for documented in operation["responses"].values():
                 body = documented.get("content", {}).get("application/json", {}).get("schema")
