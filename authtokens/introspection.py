@@ -24,7 +24,7 @@ from .conf import app_settings
 from .errors import to_api_exception
 from .exceptions import InvalidClient
 from .openapi import errors, extend_schema
-from .views import NO_STORE, PublicView, _validated, refuse_if_locked
+from .views import NO_STORE, PublicView, refuse_if_locked, validated
 
 TOKEN_TYPES = ["access_token", "refresh_token"]
 
@@ -118,7 +118,7 @@ class IntrospectView(PublicView):
         responses={200: IntrospectionSerializer, **errors(400, 401, 429)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(IntrospectionRequestSerializer, request)
+        data = validated(IntrospectionRequestSerializer, request)
         claims = services.introspect(data["token"], token_type_hint=data.get("token_type_hint"))
         answer: dict[str, Any] = {"active": False}
         if claims is not None:  # ours last: a claims hook may not shadow them

@@ -1,14 +1,15 @@
-"""Thin API views: validate the input, call ``services``, shape the answer."""
+"""Thin API views: validate the input, call ``services``, answer through a serializer.
+
+The tokens' endpoints, and the base classes and helpers every API view uses; the caller's
+account (``me``, devices) is in ``account.py``, introspection in ``introspection.py``.
+"""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -23,11 +24,8 @@ from .cookies import CookieAuthentication, clear_token_cookie, set_token_cookie
 from .errors import exception_handler
 from .exceptions import InvalidCredentials, TokenError
 from .keys import get_key_ring
-from .models import Device, Reason
-from .openapi import DEVICE_ID, errors, extend_schema
+from .openapi import errors, extend_schema
 from .serializers import (
-    DeviceSerializer,
-    MeSerializer,
     PasswordChangeSerializer,
     RefreshRequestSerializer,
     RevokeRequestSerializer,
@@ -61,7 +59,8 @@ def claims_of(request: Request) -> dict[str, Any]:
     return cast(dict[str, Any], request.auth)
 
 
-def _validated(serializer_class: type, request: Request) -> dict[str, Any]:
+def validated(serializer_class: type, request: Request) -> dict[str, Any]:
+    """Return the request body's validated data, or raise DRF's 400 ``ValidationError``."""
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -82,7 +81,7 @@ class TokenIssueView(PublicView):
         responses={200: TokenResponseSerializer, **errors(400, 401, 429)},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(TokenRequestSerializer, request)
+        data = validated(TokenRequestSerializer, request)
         username = data[username_field()]
         # Before the password is hashed: a locked-out client costs no PBKDF2 work.
         refuse_if_locked(limits.sign_in_wait(request._request, username))
@@ -136,7 +135,7 @@ class TokenRefreshView(PublicView):
     def post(self, request: Request) -> Response:
         counters = limits.refresh_counters(request)
         refuse_if_locked(limits.retry_after(counters))
-        token = _validated(RefreshRequestSerializer, request)["refresh"]
+        token = validated(RefreshRequestSerializer, request)["refresh"]
         try:
             issued = services.refresh(token)
         except TokenError:
@@ -211,51 +210,11 @@ class RevokeView(AuthTokensView):
 
     @extend_schema(request=RevokeRequestSerializer, responses={200: None, **errors(400, 401, 403)})
     def post(self, request: Request) -> Response:
-        data = _validated(RevokeRequestSerializer, request)
+        data = validated(RevokeRequestSerializer, request)
         services.revoke(
             data["token"], user=request.user, token_type_hint=data.get("token_type_hint")
         )
         return Response(status=200)
-
-
-class DeviceListView(AuthTokensView):
-    @extend_schema(responses={200: DeviceSerializer(many=True), **errors(401)})
-    def get(self, request: Request) -> Response:
-        devices = Device.objects.filter(user_id=claims_of(request)["sub"]).active()
-        context = {"current_device_id": claims_of(request)["did"]}
-        return Response(DeviceSerializer(devices, many=True, context=context).data)
-
-
-class DeviceDetailView(AuthTokensView):
-    """One of the caller's own devices; any other id is a 404, never a 403."""
-
-    def get_object(self, request: Request, device_id: str) -> Device:
-        # Any string reaches us, so that a malformed id gets our JSON 404, not Django's page.
-        try:
-            pk = uuid.UUID(device_id)
-        except ValueError:
-            raise Http404() from None
-        return get_object_or_404(
-            Device.objects.filter(user_id=claims_of(request)["sub"]).active(), pk=pk
-        )
-
-    @extend_schema(parameters=[DEVICE_ID], responses={200: DeviceSerializer, **errors(401, 404)})
-    def get(self, request: Request, device_id: Any) -> Response:
-        context = {"current_device_id": claims_of(request)["did"]}
-        return Response(DeviceSerializer(self.get_object(request, device_id), context=context).data)
-
-    @extend_schema(parameters=[DEVICE_ID], responses={204: None, **errors(401, 403, 404)})
-    def delete(self, request: Request, device_id: Any) -> Response:
-        device = self.get_object(request, device_id)
-        services.revoke_device(device, reason=Reason.USER, actor=request.user)
-        return Response(status=204)
-
-
-class MeView(AuthTokensView):
-    @extend_schema(responses={200: MeSerializer, **errors(401)})
-    def get(self, request: Request) -> Response:
-        device = Device.objects.filter(pk=claims_of(request)["did"]).values("id", "name").first()
-        return Response(MeSerializer({"user": request.user, "device": device}).data)
 
 
 class JWKSView(PublicView):
