@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint screenshots bench load messages clean
+.PHONY: run test test-fast install lint screenshots bench load messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: $(STAMP)
 # The whole suite, on PostgreSQL and real Redis (see tests/settings.py for the URLs).
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The light loop: SQLite and the database store, no PostgreSQL, Redis or browser (README,
+# Development). Tests that need one carry a marker and are left out; `make test` runs them.
+FAST_LANE := not redis and not postgres and not browser and not integration
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest --ds=tests.settings_fast -m "$(FAST_LANE)" $(PYTEST_ARGS)
 
 # Retake the README's screenshots (browser tests, Debian's chromium).
 screenshots: $(STAMP)

@@ -1,4 +1,10 @@
-"""Shared fixtures: a clean Redis per test, an API client, users, and signing in."""
+"""Shared fixtures: a clean Redis per test, an API client, users, and signing in.
+
+Two lanes. ``make test`` runs everything on PostgreSQL and Redis (``tests/settings.py``).
+``make test-fast`` runs on SQLite with the database store (``tests/settings_fast.py``) and
+deselects the tests marked as needing a service; ``pytest_collection_modifyitems`` marks whole
+folders and the users of the Redis fixtures, modules mark the rest themselves.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.utils import translation
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
@@ -40,9 +48,27 @@ def process_state() -> Iterator[None]:
     reset_process_state()
 
 
+# Folders whose every test needs a service, and fixtures that bring Redis with them.
+FOLDER_MARKERS = {"integration": "integration", "packaging": "integration", "browser": "browser"}
+FIXTURE_MARKERS = {"redis": "redis", "own_redis": "redis", "faulty": "redis"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.parent.name
+        fixtures = getattr(item, "fixturenames", ())
+        names = {FOLDER_MARKERS.get(folder)} | {FIXTURE_MARKERS.get(f) for f in fixtures}
+        for name in sorted(names - {None}):
+            item.add_marker(name)
+
+
 @pytest.fixture(autouse=True)
 def clean_redis(process_state: None) -> Iterator[Any]:
     """Start each test with an empty, warm mirror: true, since the test database is empty."""
+    if getattr(django_settings, "FAST_LANE", False):  # no Redis: empty the in-process cache instead
+        caches["default"].clear()
+        yield None
+        return
     client = get_redis_connection("default")
     client.flushdb()
     # Warm, and marked as written on this very Redis instance: the audit checks its run_id,

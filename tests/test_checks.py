@@ -56,6 +56,7 @@ def test_bad_settings_are_reported(with_authtokens, values, expected):
     assert ids(check_settings()) == expected
 
 
+@pytest.mark.redis
 def test_fail_open_redis_options_are_refused(settings):
     cache = settings.CACHES["default"]
     options = {"IGNORE_EXCEPTIONS": True}
@@ -63,6 +64,7 @@ def test_fail_open_redis_options_are_refused(settings):
         assert ids(check_redis()) == ["authtokens.E011", "authtokens.W010"]
 
 
+@pytest.mark.redis
 def test_the_redis_store_needs_django_redis(settings):
     caches = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with override_settings(CACHES=caches):

@@ -98,6 +98,7 @@ def test_the_demo_starts_for_development_with_debug_on():
     ("module", "env"),
     [
         ("tests.settings", {}),
+        ("tests.settings_fast", {}),
         (
             "tests.integration.server_settings",
             {"AT_DB_NAME": "x", "AT_DB_PORT": "5432", "AT_REDIS_URL": "redis://127.0.0.1:1/0"},

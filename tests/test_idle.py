@@ -83,6 +83,7 @@ def test_use_is_recorded_once_per_interval_not_per_request(api, app):
         assert Device.objects.get().last_used_at == tokens.now()
 
 
+@pytest.mark.redis  # no query at all: the Redis store's hot path
 def test_expiring_tokens_record_nothing(api, user, sign_in):
     web = sign_in(user)
     with CaptureQueriesContext(connection) as queries:
@@ -91,6 +92,7 @@ def test_expiring_tokens_record_nothing(api, user, sign_in):
     assert queries.captured_queries == []  # the hot path: Redis only
 
 
+@pytest.mark.redis  # no query at all: the Redis store's hot path
 def test_the_limit_can_be_turned_off(api, app, settings):
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "NON_EXPIRING_IDLE_LIMIT": None}
     with time_machine.travel(tokens.now() + timedelta(days=3650)):

@@ -191,6 +191,7 @@ def test_malformed_refresh_bodies_get_400(api, db, body):
     assert api.post("/api/token/refresh/", body, format="json").status_code == 400
 
 
+@pytest.mark.postgres  # concurrent writers queue on a row lock
 def test_concurrent_refreshes_of_one_token_leave_exactly_one_live_token(api, phone):
     """20 threads at once on PostgreSQL: each gets 200 or a clean 401, one live token remains."""
     from rest_framework.test import APIClient
@@ -231,6 +232,7 @@ def test_concurrent_refreshes_of_one_token_leave_exactly_one_live_token(api, pho
     assert refresh(api, winner).status_code == 200
 
 
+@pytest.mark.postgres  # concurrent writers queue on a row lock
 def test_concurrent_replays_after_the_grace_window_all_fail_and_revoke(api, phone):
     refresh(api, phone["refresh"])
     from rest_framework.test import APIClient

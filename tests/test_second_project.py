@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import run_project_suite
+
+pytestmark = pytest.mark.integration  # a second project, in a pytest of its own
 
 
 def test_the_core_flow_runs_in_a_second_project_with_a_custom_user_model():

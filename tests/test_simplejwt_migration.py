@@ -4,12 +4,14 @@ accepts both kinds of token until the old ones expire (README, "Migrating from s
 from __future__ import annotations
 
 import jwt
+import pytest
 
 from authtokens import tokens
 from tests.conftest import run_project_suite
 from tests.test_tokens import claims, forge
 
 
+@pytest.mark.integration  # a second project, in a pytest of its own
 def test_a_project_accepts_simplejwt_and_authtokens_tokens_side_by_side():
     result = run_project_suite(
         "tests/simplejwt_migration/check_migration.py", "tests.simplejwt_migration.settings"

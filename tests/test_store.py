@@ -35,7 +35,11 @@ class RebuiltRedisStore(RedisStore):
 
 
 @pytest.fixture(
-    params=[DatabaseStore, RedisStore, RebuiltRedisStore], ids=["database", "redis", "rebuilt"]
+    params=[
+        pytest.param(DatabaseStore, id="database"),
+        pytest.param(RedisStore, id="redis", marks=pytest.mark.redis),
+        pytest.param(RebuiltRedisStore, id="rebuilt", marks=pytest.mark.redis),
+    ]
 )
 def contract_store(request, settings):
     path = f"{request.param.__module__}.{request.param.__name__}"

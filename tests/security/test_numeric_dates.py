@@ -51,7 +51,7 @@ STORES = {
 CLIENT_SECRET = "s3cret-for-tests-and-long-enough-0123456789"  # noqa: S105  tests/settings.py
 
 
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=[pytest.param("database"), pytest.param("redis", marks=pytest.mark.redis)])
 def store_path(request: pytest.FixtureRequest, settings: Any) -> str:
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[request.param]}
     return request.param

@@ -200,6 +200,7 @@ def _valid_claims(audience: str, *, user_id: str = "1", device_id: str | None = 
     )
 
 
+@pytest.mark.redis  # each example picks a store; the Redis one among them
 @pytest.mark.django_db(transaction=True)
 @settings(
     max_examples=60,
