@@ -1,7 +1,7 @@
 """Thin API views: validate the input, call ``services``, answer through a serializer.
 
 The tokens' endpoints, and the base classes and helpers every API view uses; the caller's
-account (``me``, devices) is in ``account.py``, introspection in ``introspection.py``.
+account (``me``, devices) is in ``account_api.py``, introspection in ``introspection.py``.
 """
 
 from __future__ import annotations

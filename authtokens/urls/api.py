@@ -7,7 +7,7 @@
 
 from django.urls import path
 
-from .. import account, views
+from .. import account_api, views
 from ..introspection import IntrospectView
 
 app_name = "authtokens_api"
@@ -21,9 +21,9 @@ routes = [
     path("token/revoke/", views.RevokeView.as_view(), name="revoke"),
     path("token/introspect/", IntrospectView.as_view(), name="introspect"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password-change"),
-    path("devices/", account.DeviceListView.as_view(), name="device-list"),
-    path("devices/<str:device_id>/", account.DeviceDetailView.as_view(), name="device-detail"),
-    path("me/", account.MeView.as_view(), name="me"),
+    path("devices/", account_api.DeviceListView.as_view(), name="device-list"),
+    path("devices/<str:device_id>/", account_api.DeviceDetailView.as_view(), name="device-detail"),
+    path("me/", account_api.MeView.as_view(), name="me"),
 ]
 jwks = path(".well-known/jwks.json", views.JWKSView.as_view(), name="jwks")
 
