@@ -160,7 +160,7 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
 
     def get_urls(self) -> list[Any]:
         others = path(
-            "sign-out-others/",
+            "logout-others/",
             self.admin_site.admin_view(self.logout_others_view),
             name=admin_url_name(self.opts, "logout_others"),
         )

@@ -100,7 +100,7 @@ def test_one_devices_revoke_button(frank, api):
 
 
 def test_sign_out_everywhere_else_keeps_this_browser(frank, api):
-    url = f"{DEVICES}sign-out-others/"
+    url = f"{DEVICES}logout-others/"
     confirm = frank["browser"].get(url).content.decode()
     assert "Sign out every other device?" in confirm and "Frank&#x27;s phone" in confirm
     assert "Frank&#x27;s laptop" not in confirm

@@ -9,13 +9,12 @@ from django.contrib.admin.utils import quote
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import clock, services
 from ..clients import summarize
 from ..models import Device, DeviceQuerySet, Reason
 from .base import (
@@ -40,14 +39,14 @@ class DeviceStatusFilter(admin.SimpleListFilter):
         if self.value() == "revoked":
             return queryset.filter(revoked_at__isnull=False)
         if self.value() == "expired":
-            return queryset.filter(revoked_at__isnull=True, expires_at__lte=timezone.now())
+            return queryset.filter(revoked_at__isnull=True, expires_at__lte=clock.now())
         return queryset
 
 
 def device_status(device: Device) -> str:
     if device.revoked_at is not None:
         return gettext("Revoked (%(reason)s)") % {"reason": device.get_revoked_reason_display()}
-    if device.expires_at is not None and device.expires_at <= timezone.now():
+    if device.expires_at is not None and device.expires_at <= clock.now():
         return gettext("Expired")
     return gettext("Active")
 
