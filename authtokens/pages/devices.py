@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -45,6 +47,7 @@ def _row(device: Device, current: str) -> SimpleNamespace:
     return SimpleNamespace(
         device=device,
         current=str(device.pk) == current,
+        recent=timezone.now() - device.last_used_at < timedelta(minutes=1),
         client=client.detail or "—",
         kind=client.kind if device.user_agent else device.get_kind_display(),
     )
