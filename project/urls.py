@@ -24,7 +24,9 @@ urlpatterns = [
         limit_password_change(keeps_this_device(PasswordChangeView.as_view())),
     ),
     # Password reset happens on the site's own pages (authtokens.urls.pages).
-    path("accounts/password_reset/", RedirectView.as_view(pattern_name="authtokens:password-reset")),
+    path(
+        "accounts/password_reset/", RedirectView.as_view(pattern_name="authtokens:password-reset")
+    ),
     path("admin/", admin.site.urls),
     # The end users' panel: their own devices and sign-out history.
     path("account/", account_site.urls),

@@ -66,7 +66,10 @@ def test_the_sign_in_page_links_to_a_password_reset_in_the_sites_style(db):
 
 @pytest.mark.parametrize(
     ("path", "target"),
-    [("/accounts/password_change/", "/password/"), ("/accounts/password_reset/", "/password/reset/")],
+    [
+        ("/accounts/password_change/", "/password/"),
+        ("/accounts/password_reset/", "/password/reset/"),
+    ],
 )
 def test_djangos_account_addresses_lead_to_the_sites_pages(db, path, target):
     response = browser().get(path)
@@ -197,7 +200,7 @@ def test_a_script_signing_in_without_client_is_not_labelled_a_browser(api, user)
     credentials = {"username": user.username, "password": PASSWORD}
     api.post("/api/token/", credentials, HTTP_USER_AGENT="curl/8.5.0")
     listed = messages_of(signed_in(user))
-    assert "curl 8.5 <span class=\"hint\">(Script or tool)</span>" in listed
+    assert 'curl 8.5 <span class="hint">(Script or tool)</span>' in listed
 
 
 def test_a_device_is_renamed_from_the_devices_page(user, sign_in):
@@ -340,4 +343,3 @@ def test_the_locked_sign_in_page_says_when_to_retry(user, settings):
         sign_in(client, user, password="nope")
     locked = sign_in(client, user)
     assert locked.status_code == 429 and 0 < int(locked["Retry-After"]) <= 15 * 60
-

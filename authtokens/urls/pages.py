@@ -22,9 +22,7 @@ urlpatterns = [
     path("devices/revoke-others/", pages.revoke_other_devices, name="devices-revoke-others"),
     path("password/", pages.password_change, name="password-change"),
     path("password/reset/", pages.PasswordResetView.as_view(), name="password-reset"),
-    path(
-        "password/reset/sent/", pages.PasswordResetDoneView.as_view(), name="password-reset-done"
-    ),
+    path("password/reset/sent/", pages.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path(
         "password/reset/<uidb64>/<token>/",
         pages.PasswordResetConfirmView.as_view(),

@@ -27,7 +27,10 @@ OVERFLOW = """() => ({
     innerWidth: window.innerWidth,
     outside: [...document.querySelectorAll(arguments_selector)]
         .filter((el) => el.getClientRects().length > 0)
-        .filter((el) => { const r = el.getBoundingClientRect(); return r.left < 0 || r.right > window.innerWidth; })
+        .filter((el) => {
+            const box = el.getBoundingClientRect();
+            return box.left < 0 || box.right > window.innerWidth;
+        })
         .map((el) => el.outerHTML.slice(0, 120)),
 })"""
 
@@ -175,7 +178,9 @@ def test_times_are_shown_in_the_readers_zone(live_server, chromium):
         page.goto(f"{live_server.url}/devices/")
         last_used = page.locator("td time[data-local=relative]").first
         assert last_used.inner_text() == "just now"  # relative text kept...
-        assert re.search(r"NZ[DS]T|GMT\+1[23]", last_used.get_attribute("title"))  # ...local on hover
+        assert re.search(
+            r"NZ[DS]T|GMT\+1[23]", last_used.get_attribute("title")
+        )  # ...local on hover
     finally:
         context.close()
 
