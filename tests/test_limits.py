@@ -355,8 +355,7 @@ def test_guessing_the_old_password_is_limited(api, user, sign_in, default_limits
     assert api.get("/api/me/", **bearer(access)).status_code == 200  # nobody signed out
 
 
-# The site's own password page (/password/) counts the same way: tests/test_site_pages.py.
-@pytest.mark.parametrize("path", ["/admin/password_change/"])
+@pytest.mark.parametrize("path", ["/accounts/password_change/", "/admin/password_change/"])
 def test_guessing_the_old_password_on_djangos_forms_is_limited(user, default_limits, path):
     """Django's password-change forms check the old password without authenticate(): the
     wrapper counts each wrong one as a failed sign-in of that user."""

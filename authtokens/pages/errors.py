@@ -15,6 +15,7 @@ from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from .. import errors
+from .session import signed_in
 
 TEXTS = {
     400: (_("Bad request"), _("The page could not understand that request.")),
@@ -34,9 +35,19 @@ def error_page(
 ) -> HttpResponse:
     """Render the styled page for ``status``; without a request for a 500 (nothing to trust)."""
     title, text = TEXTS[status]
+    if request is not None:
+        _show_who(request)
     context = {"status": status, "title": title, "detail": detail or text, **extra}
     body = loader.render_to_string("authtokens/error.html", context, request=request)
     return HttpResponse(body, status=status)
+
+
+def _show_who(request: HttpRequest) -> None:
+    """Let the page's header offer the signed-in user's links, if the cookie is good."""
+    try:
+        signed_in(request)
+    except Exception:  # noqa: BLE001  an error page must render whatever the cookie does
+        return
 
 
 def _api_json(status: int, code: str, detail: str) -> JsonResponse:
