@@ -9,7 +9,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from .. import limits, services
 from ..cookies import clear_token_cookie, set_token_cookie
@@ -30,7 +30,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         wait = limits.sign_in_wait(request, user.get_username())
         if wait is not None:
-            detail = _t("Too many failed attempts. Please try again in %(wait)s.")
+            detail = gettext("Too many failed attempts. Please try again in %(wait)s.")
             response = error_page(request, 429, detail % {"wait": limits.describe_wait(wait)})
             response["Retry-After"] = str(wait)
             return response
@@ -52,7 +52,7 @@ def _changed(request: HttpRequest, new_password: str) -> HttpResponse:
         response = HttpResponseRedirect(sign_in_url("password_changed"))
         clear_token_cookie(response)
         return response
-    text = _t("Your password was changed. Every other device was signed out.")
+    text = gettext("Your password was changed. Every other device was signed out.")
     messages.success(request, text, fail_silently=True)
     response = HttpResponseRedirect(reverse("authtokens:devices"))
     set_token_cookie(response, issued)

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -78,10 +78,10 @@ def rename_device(request: HttpRequest, device_id: Any) -> HttpResponse:
         services.rename_device(device, form.cleaned_data["name"])
     except ValueError:
         limit = services.DEVICE_NAME_MAX_LENGTH
-        text = _t("A device name has 1 to %(limit)d characters.") % {"limit": limit}
+        text = gettext("A device name has 1 to %(limit)d characters.") % {"limit": limit}
         messages.error(request, text, fail_silently=True)
         return _to_devices()
-    text = _t("“%(old)s” is now called “%(new)s”.") % {"old": old_name, "new": device.name}
+    text = gettext("“%(old)s” is now called “%(new)s”.") % {"old": old_name, "new": device.name}
     messages.success(request, text, fail_silently=True)
     return _to_devices()
 
@@ -99,7 +99,7 @@ def revoke_device(request: HttpRequest, device_id: Any) -> HttpResponse:
         response = HttpResponseRedirect(sign_in_url("signed_out"))
         clear_token_cookie(response)
         return response
-    text = _t("“%(device)s” was signed out.") % {"device": device.name}
+    text = gettext("“%(device)s” was signed out.") % {"device": device.name}
     messages.success(request, text, fail_silently=True)
     return _to_devices()
 

@@ -10,7 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
@@ -85,7 +85,9 @@ def _sign_in(request: HttpRequest, form: SignInForm, current: CookieSession | No
     replaced = _device_of(current)
     if replaced is not None and current is not None:
         services.revoke_device(replaced, reason=Reason.LOGOUT, actor=current.user)
-        text = _t("You were already signed in on this browser as “%(device)s”; it was signed out.")
+        text = gettext(
+            "You were already signed in on this browser as “%(device)s”; it was signed out."
+        )
         messages.info(request, text % {"device": replaced.name}, fail_silently=True)
     redirect = HttpResponseRedirect(safe_next(request))
     set_token_cookie(redirect, issued)
