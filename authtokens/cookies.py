@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -31,6 +32,8 @@ from .services import IssuedTokens
 CACHE_ATTRIBUTE = "_authtokens_cookie_session"
 SIGNED_OUT_ATTRIBUTE = "_authtokens_signed_out"  # set when django's logout() ended the cookie
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How long past the session's end the cookie stays, to say why it ended (README, Browsers).
+EXPIRED_NOTICE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,12 @@ def cookie_name() -> str:
 def set_token_cookie(response: HttpResponse, issued: IssuedTokens) -> None:
     """Store the access token in the cookie, which lives as long as the session may.
 
-    The cookie outlives an idle user's token on purpose: the server then sees an expired
-    token, not none, and can say "your session expired" instead of "please sign in".
+    The cookie outlives an idle user's token on purpose, and the session itself by
+    ``EXPIRED_NOTICE``: the server then sees an expired token, not none, and can say "your
+    session expired" instead of "please sign in". An expired token is refused like no token.
     """
     session_end = issued.device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
+    session_end += EXPIRED_NOTICE
     max_age = max(0, int((session_end - tokens.now()).total_seconds()))
     response.set_cookie(
         cookie_name(),

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 
 from . import tokens
+from .clients import describe
 from .conf import app_settings
 from .exceptions import TokenRevoked
 from .models import Device, RefreshToken, UserTokenState
@@ -157,5 +158,10 @@ def audience_for(client: str, audience: str | None) -> str:
     raise ValueError(f"Unknown client {client!r} or audience {audience!r}.")
 
 
-def default_name(client: str, audience: str) -> str:
+def default_name(client: str, audience: str, user_agent: str = "") -> str:
+    """Name an unnamed device as people know it: "Chrome on macOS", "ShopApp on iOS", "curl";
+    "Web browser" or the app's audience when the User-Agent says nothing useful."""
+    name = describe(user_agent).name
+    if name:
+        return name[: Device._meta.get_field("name").max_length]
     return gettext("Web browser") if client == Device.Kind.WEB else audience

@@ -60,7 +60,7 @@ def issue(
         generation = current_generation(user)
         device = Device.objects.create(
             user=user,
-            name=device_name or default_name(client, audience),
+            name=device_name or default_name(client, audience, user_agent),
             kind=client,
             audience=audience,
             user_agent=user_agent[:256],

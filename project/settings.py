@@ -166,6 +166,14 @@ if env_bool("BEHIND_HTTPS_PROXY", False):
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SAMESITE = "Lax"
+# A refused form gets the site's page with a way back, not Django's bare one.
+CSRF_FAILURE_VIEW = "authtokens.pages.errors.csrf_failure"
+
+# Password-reset mail: printed to the console unless EMAIL_BACKEND names a real backend
+# (then Django's EMAIL_HOST and friends apply); never "sent" into the void.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "authtokens demo <noreply@localhost>")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["authtokens.authentication.JWTAuthentication"],

@@ -23,6 +23,10 @@ urlpatterns = [
         "accounts/password_change/",
         limit_password_change(keeps_this_device(PasswordChangeView.as_view())),
     ),
+    # Password reset happens on the site's own pages (authtokens.urls.pages).
+    path(
+        "accounts/password_reset/", RedirectView.as_view(pattern_name="authtokens:password-reset")
+    ),
     path("admin/", admin.site.urls),
     # The end users' panel: their own devices and sign-out history.
     path("account/", account_site.urls),
@@ -34,5 +38,8 @@ urlpatterns = [
     path("", include("authtokens.urls")),
 ]
 
-handler404 = "authtokens.errors.not_found"
-handler500 = "authtokens.errors.server_error"
+# Styled pages with a way back; the API keeps its JSON (authtokens.pages.errors).
+handler400 = "authtokens.pages.errors.bad_request"
+handler403 = "authtokens.pages.errors.permission_denied"
+handler404 = "authtokens.pages.errors.not_found"
+handler500 = "authtokens.pages.errors.server_error"

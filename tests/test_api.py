@@ -54,7 +54,8 @@ def test_the_access_token_opens_protected_views(api, user, sign_in):
     assert response.json() == {
         "id": str(user.pk),
         "username": user.username,
-        "device": {"id": body["device"]["id"], "name": "Web browser"},
+        # Unnamed, so named after its User-Agent: the fixture's client says "pytest".
+        "device": {"id": body["device"]["id"], "name": "pytest"},
     }
 
 

@@ -110,7 +110,9 @@ def test_cookie_renewal_ends_a_session_whose_password_changed_behind_the_orms_ba
         assert "__Host-authtokens" not in response.cookies  # ...but is not renewed
         assert RevocationEvent.objects.get().reason == "password_change"
         response = client.get("/devices/")
-        assert response.status_code == 302 and response.url.startswith("/signin/?reason=revoked")
+        # Told why, so that they sign in with the new password, not the old one.
+        assert response.status_code == 302
+        assert response.url.startswith("/signin/?reason=password_changed")
 
 
 def test_a_cookie_api_call_of_an_inactive_user_is_refused(user):

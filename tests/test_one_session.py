@@ -110,7 +110,7 @@ def test_a_password_reset_by_email_ends_the_admin_session(staff, mailoutbox):
     browser = signed_in_through_the_page(staff)
     staff.email = "support@example.com"
     staff.save()
-    Client().post("/accounts/password_reset/", {"email": "support@example.com"})
+    Client().post("/password/reset/", {"email": "support@example.com"})
     link = next(line for line in mailoutbox[0].body.splitlines() if "/reset/" in line).strip()
     reset = Client()
     form_url = reset.get(link).url

@@ -22,5 +22,7 @@ urlpatterns = [
     path("", include("project.urls")),
 ]
 
-handler404 = "authtokens.errors.not_found"
-handler500 = "authtokens.errors.server_error"
+handler400 = "authtokens.pages.errors.bad_request"
+handler403 = "authtokens.pages.errors.permission_denied"
+handler404 = "authtokens.pages.errors.not_found"
+handler500 = "authtokens.pages.errors.server_error"

@@ -10,6 +10,7 @@ MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddle
     "authtokens.middleware.TokenUserMiddleware"
 )
 LOGIN_URL = "authtokens:sign-in"
+CSRF_FAILURE_VIEW = "authtokens.pages.errors.csrf_failure"  # a refused form, with a way back
 MIDDLEWARE += [  # after TokenUserMiddleware
     "authtokens.context.ActingUserMiddleware",  # records staff as the actor of revocations
     "authtokens.cookies.TokenCookieMiddleware",  # only if browsers use the cookie flow (pages)

@@ -7,6 +7,8 @@ urlpatterns += [
     path("account/", include("authtokens.urls.pages")),  # /account/signin/, /account/devices/
     path("account/panel/", account_site.urls),  # the end users' own admin panel
 ]
-# The API's error shape for paths under api/ that no view serves, and for unhandled errors.
-handler404 = "authtokens.errors.not_found"
-handler500 = "authtokens.errors.server_error"
+# Error pages in the site pages' style with a way back, and the API's error shape under api/.
+handler400 = "authtokens.pages.errors.bad_request"
+handler403 = "authtokens.pages.errors.permission_denied"
+handler404 = "authtokens.pages.errors.not_found"
+handler500 = "authtokens.pages.errors.server_error"

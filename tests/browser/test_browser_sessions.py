@@ -98,8 +98,9 @@ def test_revoking_one_browser_from_the_others_devices_page(live_server, chromium
         laptop_page.click("text=Your devices")
         screenshot(laptop_page, "devices")
         row = laptop_page.locator("tr", has_text="Frank's phone")
-        row.locator("button").click()
-        laptop_page.wait_for_selector("text=The device was signed out.")
+        row.get_by_role("link", name="Sign out Frank's phone").click()
+        laptop_page.get_by_role("button", name="Sign out “Frank's phone”").click()  # asked first
+        laptop_page.wait_for_selector("text=“Frank's phone” was signed out.")
         phone_page.reload()
         phone_page.wait_for_selector("text=this device was signed out elsewhere")
         laptop_page.reload()
