@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 
-# Every key is documented in README.md ("Settings"); checks.py validates the values.
+# Every key is documented in README.md ("Settings"); checks/values.py validates the values.
 DEFAULTS: dict[str, Any] = {
     # Value of the `iss` claim, and the only issuer accepted.
     "ISSUER": "authtokens",
