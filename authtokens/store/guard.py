@@ -16,6 +16,9 @@ before anyone reads it again: Redis must execute ``DEL warm rebuild-lock``.
 
 It also releases rebuild locks whose release failed, so that a blip during a rebuild does not
 leave every process on the database until the lock's TTL runs out.
+
+This module decides what is owed and runs the thread; writing on connections that send nothing
+first, and reading their replies later, is ``queued.py``'s.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .queued import Replies, Sent, answering, read_replies, write
 
 logger = logging.getLogger("authtokens.store")
 
@@ -37,45 +40,6 @@ RETRY_PAUSE = 0.05  # seconds between connection attempts while Redis refuses or
 IDLE_WAKE = 10.0  # seconds between checks that the standby connection is still alive
 STANDBY_RETRY = 1.0  # seconds between attempts to open it while Redis cannot be reached
 SYNC_PAUSE = 1.0  # after a caller could not connect, callers leave it to the thread this long
-
-
-def queued_connection(pool: Any) -> Any:
-    """A connection of ``pool``'s kind that sends nothing on connect.
-
-    redis-py's handshake (CLIENT SETINFO, AUTH, SELECT) waits for replies, so against a hung
-    server our command would never be written. The caller sends AUTH and SELECT itself, in
-    one write with its command.
-    """
-
-    class NoHandshake(pool.connection_class):
-        def on_connect(self) -> None:
-            self._parser.on_connect(self)
-
-        def on_connect_check_health(self, check_health: bool = True) -> None:
-            self._parser.on_connect(self)
-
-    return NoHandshake(**pool.connection_kwargs)
-
-
-def handshake_commands(connection: Any) -> list[tuple[Any, ...]]:
-    """The AUTH and SELECT that redis-py's skipped handshake would have sent."""
-    commands: list[tuple[Any, ...]] = []
-    password = getattr(connection, "password", None)
-    if password:
-        username = getattr(connection, "username", None)
-        commands.append(("AUTH", username, password) if username else ("AUTH", password))
-    if getattr(connection, "db", 0):
-        commands.append(("SELECT", connection.db))
-    return commands
-
-
-@dataclass
-class _Sent:
-    """An invalidation written to Redis whose replies we have not all read yet."""
-
-    connection: Any
-    unread: int
-    covers: int  # every invalidation requested up to this one was committed before the write
 
 
 class MirrorGuard:
@@ -95,7 +59,7 @@ class MirrorGuard:
         self._condition = threading.Condition()
         self._requested = 0  # invalidations asked for, ever
         self._delivered = 0  # the highest request covered by a DEL that Redis has executed
-        self._handed_over: list[_Sent] = []  # written by callers, for the thread to read
+        self._handed_over: list[Sent] = []  # written by callers, for the thread to read
         self._sync_again_at = 0.0
         self._standby: Any = None  # an established connection, its handshake done
         self._standby_again_at = 0.0  # after a failed opening, not before this (monotonic)
@@ -166,39 +130,16 @@ class MirrorGuard:
         return True
 
     # -- writing the command ------------------------------------------------------------
-    def _send(self, covers: int, standby: Any = None) -> _Sent | None:
-        connection = standby
-        try:
-            if connection is None:
-                connection = queued_connection(self._pool())
-                connection.connect()
-                commands = [*handshake_commands(connection), ("DEL", *self._invalidation())]
-            else:
-                commands = [("DEL", *self._invalidation())]
-            connection.send_packed_command(connection.pack_commands(commands), False)
-            return _Sent(connection, len(commands), covers)
-        except (RedisError, OSError):
-            if connection is not None:
-                connection.disconnect()
-            return None
+    def _send(self, covers: int, standby: Any = None) -> Sent | None:
+        """Write the invalidation, on ``standby`` if given; the thread reads the replies."""
+        return write(self._pool, ("DEL", *self._invalidation()), covers, standby)
 
     def _keep_standby(self) -> None:
         """Open the standby connection, or check that it still answers."""
         with self._condition:
             standby, self._standby = self._standby, None
-        try:
-            if standby is None:
-                standby = queued_connection(self._pool())
-                standby.connect()
-                commands = [*handshake_commands(standby), ("PING",)]
-            else:
-                commands = [("PING",)]
-            standby.send_packed_command(standby.pack_commands(commands), False)
-            for _ in commands:
-                standby.read_response()
-        except (RedisError, OSError):
-            if standby is not None:
-                standby.disconnect()
+        standby = answering(self._pool, standby)
+        if standby is None:
             self._standby_again_at = time.monotonic() + STANDBY_RETRY
             return
         with self._condition:
@@ -218,7 +159,7 @@ class MirrorGuard:
         self._thread.start()
 
     def _run(self) -> None:
-        in_flight: list[_Sent] = []
+        in_flight: list[Sent] = []
         while not self._stopped:
             try:
                 in_flight = self._step(in_flight)
@@ -232,7 +173,7 @@ class MirrorGuard:
         if standby is not None:
             standby.disconnect()
 
-    def _step(self, in_flight: list[_Sent]) -> list[_Sent]:
+    def _step(self, in_flight: list[Sent]) -> list[Sent]:
         """Wait for work, then write what is owed, read replies, release locks."""
         with self._condition:
             if not self._work_waiting():
@@ -263,22 +204,16 @@ class MirrorGuard:
         )
         return self._stopped or self.owes_invalidation or bool(self._releases) or opening_due
 
-    def _read_replies(self, in_flight: list[_Sent]) -> list[_Sent]:
+    def _read_replies(self, in_flight: list[Sent]) -> list[Sent]:
         """Read what has come back; keep what still waits (a timeout leaves it queued)."""
         waiting = []
         for sent in in_flight:
-            try:
-                while sent.unread:
-                    sent.connection.read_response(disconnect_on_error=False)
-                    sent.unread -= 1
-            except RedisTimeoutError:
+            replies = read_replies(sent)
+            if replies is Replies.WAITING:
                 waiting.append(sent)
-                continue
-            except (RedisError, OSError):
-                sent.connection.disconnect()  # lost: the thread writes it again if still owed
-                continue
-            sent.connection.disconnect()
-            if sent.covers > self._delivered:
+            elif replies is Replies.LOST:
+                continue  # the thread writes it again if still owed
+            elif sent.covers > self._delivered:
                 with self._condition:
                     self._delivered = max(self._delivered, sent.covers)
                 logger.warning("Dropped the Redis mirror's warm marker after a failed copy.")
