@@ -70,7 +70,9 @@ def _fetch_user(model: Any, pk: Any) -> Any:
 
 
 class JWTAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1).
+    """``Authorization: Bearer <access token>`` (RFC 6750 section 2.1), in simplejwt's three
+    steps, each overridable: get the raw token, validate it (signature, claims, revocation),
+    get the user.
 
     A Bearer token that is someone else's JWT (no kid of our key ring, no ``iss`` of ours:
     ``tokens.is_foreign``) is left to the next authentication class, so that authtokens can
@@ -82,65 +84,78 @@ class JWTAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[LazyUser, dict[str, Any]] | None:
+        raw_token = self.get_raw_token(request)
+        if raw_token is None:
+            return None  # no Bearer token of ours: let the next class try
+        try:
+            claims = self.get_validated_claims(raw_token)
+            return self.get_user(claims), claims
+        except AuthTokensError as error:
+            raise to_api_exception(error) from None
+
+    def get_raw_token(self, request: Request) -> str | None:
+        """The Bearer token of the request, None if it has none or it is not ours."""
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
-            return None  # no credentials, or another scheme's: let the next class try
+            return None  # no credentials, or another scheme's
         if len(parts) != 2:
             raise to_api_exception(MalformedToken("Use 'Authorization: Bearer <token>'."))
         try:
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise to_api_exception(MalformedToken()) from None
-        if tokens.is_foreign(token):
-            return None  # not ours: let the next class (simplejwt's, during a migration) try
-        return authenticate_token(token)
+        return None if tokens.is_foreign(token) else token
+
+    def get_validated_claims(self, raw_token: str) -> dict[str, Any]:
+        """Decode and verify the token at every level, then record a never-expiring token's
+        use (``usage``: at most one write per device per interval; an idle one is refused)."""
+        claims = services.authenticate(raw_token)
+        usage.note_use(claims)
+        return claims
+
+    def get_user(self, claims: dict[str, Any]) -> LazyUser:
+        """The token's user, lazily: a view that reads only ``request.user.pk`` costs no
+        query (and so sees a deactivation behind the ORM's back only after
+        ``authtokens_reconcile``)."""
+        try:
+            return LazyUser(claims["sub"])
+        except ValidationError:  # a sub that is no primary key of this user model
+            raise InvalidClaim() from None
 
     def authenticate_header(self, request: Request) -> str:
         return bearer_challenge()
 
 
-def _lazy_user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
-    """Verify ``token`` and return its (lazy) user and claims, or raise an ``AuthTokensError``.
+_bearer = JWTAuthentication()
 
-    A never-expiring token's use is recorded here (``usage``): at most one write per device per
-    touch interval, and an idle one is refused.
-    """
-    claims = services.authenticate(token)
-    usage.note_use(claims)
+
+def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
+    """Verify a Bearer ``token`` outside DRF's machinery (the async helper, benchmarks) and
+    return (user, claims), or raise the HTTP error: the class's own steps."""
     try:
-        return LazyUser(claims["sub"]), claims
-    except ValidationError:  # a sub that is no primary key of this user model
-        raise InvalidClaim() from None
+        claims = _bearer.get_validated_claims(token)
+        return _bearer.get_user(claims), claims
+    except AuthTokensError as error:
+        raise to_api_exception(error) from None
 
 
 def user_and_claims(token: str) -> tuple[LazyUser, dict[str, Any]]:
     """Verify a cookie's ``token`` and return its user, already loaded, and claims, or raise
     an ``AuthTokensError``: ``TokenRevoked`` for a deleted or inactive user.
 
-    The cookie path (pages, and API calls by the cookie) loads the user row at once, one
-    query: pages show the user anyway, and so every page refuses an inactive user.
+    The cookie path (pages, the admins, API calls by the cookie) loads the user row at once,
+    one query: pages show the user anyway, and so every page refuses an inactive user.
 
     Only a browser's token (``aud`` = ``WEB_AUDIENCE``) is a browser session: a native app's
     token, which may never expire, pasted into the cookie would otherwise open the admin with
     no session maximum.
     """
-    user, claims = _lazy_user_and_claims(token)
+    claims = _bearer.get_validated_claims(token)
     if claims["aud"] != app_settings.WEB_AUDIENCE:
         raise WrongAudience()
+    user = _bearer.get_user(claims)
     user.__dict__["_wrapped"] = _fetch_user(get_user_model(), user.pk)
     return user, claims
-
-
-def authenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
-    """Verify a Bearer ``token`` and return DRF's (user, auth) pair, or raise the HTTP error.
-
-    The user stays lazy: a view that reads only ``request.user.pk`` costs no query, and so
-    cannot see a deactivation made behind the ORM's back before ``authtokens_reconcile``.
-    """
-    try:
-        return _lazy_user_and_claims(token)
-    except AuthTokensError as error:
-        raise to_api_exception(error) from None
 
 
 async def aauthenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:

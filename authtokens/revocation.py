@@ -16,7 +16,6 @@ from typing import Any
 from django.db import DatabaseError, transaction
 
 from . import clock, tokens
-from .exceptions import TokenRevoked
 from .models import (
     Device,
     PendingMirrorWrite,
@@ -26,19 +25,9 @@ from .models import (
     UserTokenState,
 )
 from .signals import tokens_revoked
-from .store import RevocationState, RevocationStore, get_store
+from .store import RevocationStore, get_store
 
 logger = logging.getLogger("authtokens.revocation")
-
-
-def check_not_revoked(claims: dict[str, Any], state: RevocationState) -> None:
-    """Raise ``TokenRevoked`` if any level has revoked the token with these claims.
-
-    The only place this rule lives: authentication, extend, refresh and introspection call it.
-    Key retirement, the fourth level, already failed the token in ``tokens.decode``.
-    """
-    if state.token_revoked or state.device_revoked or claims["gen"] < state.user_generation:
-        raise TokenRevoked()
 
 
 def revoke_token(claims: dict[str, Any], *, reason: str, actor: Any = None) -> bool:
@@ -158,4 +147,4 @@ def _record(level: str, reason: str, user_id: Any, device_id: Any, actor: Any) -
     )
 
 
-__all__ = ["Reason", "check_not_revoked", "revoke_device", "revoke_token", "revoke_user"]
+__all__ = ["Reason", "revoke_device", "revoke_token", "revoke_user"]

@@ -35,7 +35,7 @@ from .minting import (
     uses_refresh,
 )
 from .models import Device, Reason, RefreshToken
-from .revocation import check_not_revoked, revoke_device, revoke_token, revoke_user
+from .revocation import revoke_device, revoke_token, revoke_user
 from .store import RevocationState, get_store
 from .store.database import DatabaseStore
 
@@ -76,7 +76,7 @@ def issue(
 def authenticate(token: object) -> dict[str, Any]:
     """Verify an access token at every level and return its claims, or raise ``TokenError``."""
     claims = tokens.decode(token, token_type=tokens.ACCESS)
-    _check_access(claims)
+    get_store().get_state(claims).check(claims)
     return claims
 
 
@@ -84,11 +84,6 @@ async def aauthenticate(token: object) -> dict[str, Any]:
     """``authenticate`` for async code (an ``async def`` view under ASGI): the same checks,
     run in a thread, since the store may query the database."""
     return await sync_to_async(authenticate)(token)
-
-
-def _check_access(claims: dict[str, Any]) -> None:
-    """Apply the one revocation rule to decoded access-token claims, through the store."""
-    check_not_revoked(claims, get_store().get_state(claims))
 
 
 def extend(claims: dict[str, Any]) -> IssuedTokens:
@@ -101,7 +96,7 @@ def extend(claims: dict[str, Any]) -> IssuedTokens:
         raise NotExtendable()
     # Again from the source of truth: a revocation may have landed since the caller checked
     # (a concurrent request revoking this very token), and a new token would escape it.
-    check_not_revoked(claims, _database_state(claims))
+    _database_state(claims).check(claims)
     now = tokens.now()
     device = Device.objects.select_related("user").filter(pk=claims["did"]).first()
     if device is None:
@@ -133,7 +128,7 @@ def refresh(token: object) -> IssuedTokens:
     """
     claims = tokens.decode(token, token_type=tokens.REFRESH)
     # The source of truth, not the mirror: a refresh is rare, and writes rows anyway.
-    check_not_revoked(claims, _database_state(claims))
+    _database_state(claims).check(claims)
     with transaction.atomic():
         # The device's row lock serializes every refresh of the device (on PostgreSQL), and
         # its token row is read only once the lock is held: it shows the previous one's work.
@@ -319,7 +314,7 @@ def introspect(token: object, *, token_type_hint: str | None = None) -> dict[str
     token_type, claims = decoded
     try:
         if token_type == tokens.ACCESS:
-            _check_access(claims)
+            get_store().get_state(claims).check(claims)
             usage.note_use(claims)
             device = Device.objects.select_related("user").filter(pk=claims["did"]).first()
             if not _credentials_unchanged(device):
@@ -335,7 +330,7 @@ def introspect(token: object, *, token_type_hint: str | None = None) -> dict[str
 
 
 def _is_current_refresh_token(claims: dict[str, Any]) -> bool:
-    check_not_revoked(claims, _database_state(claims))
+    _database_state(claims).check(claims)
     row = (
         RefreshToken.objects.select_related("device__user")
         .filter(digest=refresh_digest(claims["jti"]), rotated_at__isnull=True)

@@ -117,7 +117,7 @@ def decode(token: object, *, token_type: str) -> dict[str, Any]:
 
     PyJWS checks the signature; the claims are checked here, strictly typed, because PyJWT
     coerces numeric claims with int() and lets duplicate names through. Revocation is not
-    checked here: that is ``revocation.check_not_revoked``.
+    checked here: that is ``RevocationState.check``.
     """
     if not isinstance(token, str):
         raise exc.MalformedToken()

@@ -14,7 +14,6 @@ from authtokens import services, tokens
 from authtokens.conf import app_settings
 from authtokens.exceptions import TokenRevoked
 from authtokens.models import Device, Reason
-from authtokens.revocation import check_not_revoked
 from authtokens.store import get_store
 from authtokens.store.database import DatabaseStore
 from authtokens.store.redis import RedisStore
@@ -57,19 +56,19 @@ def state_of(store, claims):
 
 def assert_revoked(store, claims):
     with pytest.raises(TokenRevoked):
-        check_not_revoked(claims, state_of(store, claims))
+        state_of(store, claims).check(claims)
 
 
 def test_a_fresh_token_is_not_revoked(contract_store, user):
     claims = issued_claims(user)
-    check_not_revoked(claims, state_of(contract_store, claims))
+    state_of(contract_store, claims).check(claims)
 
 
 def test_token_level(contract_store, user):
     revoked, kept = issued_claims(user), issued_claims(user)
     services.revoke_token(revoked, reason=Reason.TOKEN)
     assert_revoked(contract_store, revoked)
-    check_not_revoked(kept, state_of(contract_store, kept))
+    state_of(contract_store, kept).check(kept)
 
 
 def test_an_unknown_device_is_revoked(contract_store, user):
@@ -104,17 +103,17 @@ def test_device_level(contract_store, user):
     other = issued_claims(user)
     services.revoke_device(claims["did"], reason=Reason.ADMIN)
     assert_revoked(contract_store, claims)
-    check_not_revoked(other, state_of(contract_store, other))
+    state_of(contract_store, other).check(other)
 
 
 def test_user_level(contract_store, user):
     mine, theirs = issued_claims(user), issued_claims(UserFactory())
     assert services.revoke_user(user, reason=Reason.LOGOUT_ALL) == 1
     assert_revoked(contract_store, mine)
-    check_not_revoked(theirs, state_of(contract_store, theirs))
+    state_of(contract_store, theirs).check(theirs)
     after = issued_claims(user)
     assert after["gen"] == 1
-    check_not_revoked(after, state_of(contract_store, after))
+    state_of(contract_store, after).check(after)
 
 
 def test_two_user_revocations_in_one_second_stay_ordered(contract_store, user):
@@ -139,7 +138,7 @@ def test_rolled_back_revocation_never_reaches_the_store(contract_store, user):
     with pytest.raises(RuntimeError), transaction.atomic():
         services.revoke_device(claims["did"], reason=Reason.ADMIN)
         raise RuntimeError
-    check_not_revoked(claims, state_of(contract_store, claims))
+    state_of(contract_store, claims).check(claims)
 
 
 def test_redis_check_costs_one_round_trip_and_no_query(api, user, sign_in, redis):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..exceptions import TokenRevoked
+
 
 @dataclass(frozen=True, slots=True)
 class RevocationState:
@@ -16,6 +18,16 @@ class RevocationState:
     token_revoked: bool = False
     device_revoked: bool = False
     user_generation: int = 0
+
+    def check(self, claims: Mapping[str, Any]) -> None:
+        """Raise ``TokenRevoked`` if any level revoked the token with these claims.
+
+        The one place the rule lives, beside the state it reads: authentication, extend,
+        refresh and introspection all call it. Key retirement, the fourth level, already
+        failed the token in ``tokens.decode``.
+        """
+        if self.token_revoked or self.device_revoked or claims["gen"] < self.user_generation:
+            raise TokenRevoked()
 
 
 class RevocationStore(ABC):
