@@ -146,7 +146,7 @@ def memory(n: int) -> dict[str, Any]:
     base = _used_memory(client)
     pipe = client.pipeline(transaction=False)
     for i in range(n):
-        store._write_token(pipe, tokens.new_jti(), expires_at)
+        store.write_token(pipe, tokens.new_jti(), expires_at)
         if i % 10000 == 0:
             pipe.execute()
     pipe.execute()
