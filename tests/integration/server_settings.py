@@ -30,3 +30,4 @@ AUTHTOKENS = {
         seconds=int(os.environ.get("AT_WEB_ACCESS_SECONDS", "900"))
     ),
 }
+MIDDLEWARE = [*MIDDLEWARE, "tests.integration.worker_pid.worker_pid"]  # noqa: F405
