@@ -13,11 +13,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
+# BENCH_INSTANCE (a suffix) keeps a second run on the same machine apart: its own PostgreSQL
+# database, SQLite file and lock; give it BENCH_REDIS_URL and BENCH_PORT of its own too.
+INSTANCE = os.environ.get("BENCH_INSTANCE", "")
 DATABASE_URLS = {
-    "sqlite": "sqlite:////tmp/authtokens-bench.sqlite3",
-    "postgres": "postgres://postgres@127.0.0.1:5432/bench",
+    "sqlite": f"sqlite:////tmp/authtokens-bench{INSTANCE}.sqlite3",
+    "postgres": f"postgres://postgres@127.0.0.1:5432/bench{INSTANCE}",
 }
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+PORT = int(os.environ.get("BENCH_PORT", "8711"))  # this port and the next two
 
 # Scheme name -> path of its view (benchmarks/urls.py) and the store authtokens runs with.
 SCHEMES = {
@@ -117,3 +121,18 @@ def command_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, in
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     delta.pop("info", None)  # our own measuring
     return {k: v for k, v in delta.items() if v}
+
+
+def count_client_commands():  # type: ignore[no-untyped-def]
+    """Count commands sent by this process (round trips), beside the server's commandstats."""
+    import redis
+
+    counter = {"n": 0}
+    original = redis.Redis.execute_command
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        return original(self, *args, **kwargs)
+
+    redis.Redis.execute_command = counting  # type: ignore[method-assign]
+    return counter, lambda: setattr(redis.Redis, "execute_command", original)

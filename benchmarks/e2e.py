@@ -7,28 +7,26 @@ served by the Redis one (their views do not touch the store). Only one is loaded
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-from .common import ROOT, SCHEMES, STORE_OF, env_for
+from .common import PORT, PYTHON, ROOT, SCHEMES, STORE_OF, env_for
 
-PORTS = {"redis": 8711, "database": 8712}
-GUNICORN = str(Path(ROOT, ".venv", "bin", "gunicorn"))
+PORTS = {"redis": PORT, "database": PORT + 1}
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
 def start_servers(db: str) -> list[subprocess.Popen]:
-    gunicorn = GUNICORN if Path(GUNICORN).exists() else shutil.which("gunicorn") or GUNICORN
     servers = []
     for store, port in PORTS.items():
         servers.append(
             subprocess.Popen(
                 [
-                    gunicorn,
+                    PYTHON,  # the harness's own interpreter: its venv, its gunicorn
+                    "-m",
+                    "gunicorn",
                     "benchmarks.wsgi:application",
                     "--workers",
                     "2",

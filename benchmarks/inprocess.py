@@ -60,6 +60,28 @@ def per_request(rounds: int, n: int, creds: dict[str, dict[str, str]]) -> dict[s
     return samples
 
 
+def costs(creds: dict[str, dict[str, str]]) -> dict[str, dict[str, int]]:
+    """Redis commands sent and SQL queries run by one request of each scheme (warm)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from .common import count_client_commands
+
+    client, found = Client(), {}
+    for name, path in SCHEMES.items():
+        with store(STORE_OF.get(name)):
+            time_requests(client, path, creds[name], 5)
+            counter, restore = count_client_commands()
+            try:
+                with CaptureQueriesContext(connection) as queries:
+                    time_requests(client, path, creds[name], 1)
+            finally:
+                restore()
+        found[name] = {"redis_commands": counter["n"], "sql_queries": len(queries)}
+    return found
+
+
 def refresh_rates(rounds: int, n: int) -> dict[str, list[float]]:
     """Seconds per refresh (with rotation) through each library's refresh endpoint."""
     from django.contrib.auth import get_user_model
@@ -112,6 +134,7 @@ def main() -> None:
     result = {
         "db": args.db,
         "requests": per_request(args.rounds, args.requests, creds),
+        "costs": costs(creds),
         "refresh": refresh_rates(args.refresh_rounds, args.refreshes),
     }
     json.dump(result, sys.stdout)

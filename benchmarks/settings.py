@@ -99,3 +99,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"authtokens": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# The propagation benchmark (benchmarks/propagation.py) needs to know which worker answered;
+# the other servers keep the one-middleware stack.
+if os.environ.get("BENCH_WORKER_PID"):
+    MIDDLEWARE = [*MIDDLEWARE, "benchmarks.propagation.worker_pid"]
