@@ -124,15 +124,27 @@ def command_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, in
 
 
 def count_client_commands():  # type: ignore[no-untyped-def]
-    """Count commands sent by this process (round trips), beside the server's commandstats."""
-    import redis
+    """Count commands this process writes on any redis-py connection (the store's read uses a
+    connection of its own, not ``Redis.execute_command``); return (counter, restore)."""
+    from redis.connection import AbstractConnection
 
     counter = {"n": 0}
-    original = redis.Redis.execute_command
+    one, many = AbstractConnection.pack_command, AbstractConnection.pack_commands
 
-    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def counting_one(self, *args):  # type: ignore[no-untyped-def]
         counter["n"] += 1
-        return original(self, *args, **kwargs)
+        return one(self, *args)
 
-    redis.Redis.execute_command = counting  # type: ignore[method-assign]
-    return counter, lambda: setattr(redis.Redis, "execute_command", original)
+    def counting_many(self, commands):  # type: ignore[no-untyped-def]
+        commands = list(commands)
+        counter["n"] += len(commands)
+        return many(self, commands)
+
+    AbstractConnection.pack_command = counting_one  # type: ignore[method-assign]
+    AbstractConnection.pack_commands = counting_many  # type: ignore[method-assign]
+
+    def restore() -> None:
+        AbstractConnection.pack_command = one  # type: ignore[method-assign]
+        AbstractConnection.pack_commands = many  # type: ignore[method-assign]
+
+    return counter, restore

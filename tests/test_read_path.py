@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 import redis as redis_py
+import redis.connection
 
 from authtokens import tokens
 from authtokens.store import get_store
@@ -20,16 +21,23 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def commands_of_this_thread(monkeypatch):
-    """Every Redis command this thread sends through redis-py, by name."""
+    """Every Redis command this thread writes on any redis-py connection, by name."""
     sent: list[str] = []
-    original, me = redis_py.Redis.execute_command, threading.get_ident()
+    connection_class, me = redis_py.connection.AbstractConnection, threading.get_ident()
+    pack_command, pack_commands = connection_class.pack_command, connection_class.pack_commands
 
-    def counting(self, *args, **options):
+    def one(self, *args):
         if threading.get_ident() == me:
             sent.append(str(args[0]).upper())
-        return original(self, *args, **options)
+        return pack_command(self, *args)
 
-    monkeypatch.setattr(redis_py.Redis, "execute_command", counting)
+    def many(self, commands):
+        if threading.get_ident() == me:
+            sent.extend(str(command[0]).upper() for command in commands)
+        return pack_commands(self, commands)
+
+    monkeypatch.setattr(connection_class, "pack_command", one)
+    monkeypatch.setattr(connection_class, "pack_commands", many)
     return sent
 
 

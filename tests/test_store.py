@@ -140,6 +140,7 @@ def test_rolled_back_revocation_never_reaches_the_store(contract_store, user):
 
 def test_redis_check_costs_one_command_and_no_query(api, user, sign_in, redis):
     token = sign_in(user)["access"]
+    api.get("/ping/", **bearer(token))  # opens this thread's read connection (its handshake)
     guard_settled()
     before = command_counts(redis)
     with CaptureQueriesContext(connection) as queries:
@@ -195,6 +196,7 @@ def test_mass_revocation_is_constant_in_redis_writes_and_sql(api, sign_in, redis
     def cost_of_logout_all(device_count):
         user = UserFactory()
         bodies = [sign_in(user) for _ in range(device_count)]
+        api.get("/ping/", **bearer(bodies[0]["access"]))  # the read connection is open
         guard_settled()
         before = command_counts(redis)
         with CaptureQueriesContext(connection) as queries:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -50,6 +51,9 @@ class RedisStore(RevocationStore):
         self.database = DatabaseStore()
         self.cache_alias = cache_alias or app_settings.REDIS_CACHE_ALIAS
         self._client: Any = None
+        self._readers = threading.local()  # each thread's connection for the read
+        self._readers_lock = threading.Lock()
+        self._reader_connections: list[Any] = []  # all of them, to close with the store
         self._retry_at = 0.0  # monotonic time before which Redis is not tried
         self._down = False
         self._armed = 0  # the pid whose guard and auditor run (a forked child starts its own)
@@ -71,6 +75,10 @@ class RedisStore(RevocationStore):
         self.guard.stop()
         self.auditor.stop()
         self.rebuilder.join(timeout=10)
+        with self._readers_lock:
+            connections, self._reader_connections = self._reader_connections, []
+        for connection in connections:
+            connection.disconnect()
 
     def key(self, kind: str, ident: str = "") -> str:
         return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
@@ -117,12 +125,26 @@ class RedisStore(RevocationStore):
         # Absent (an unknown device), revoked, or another user's: as the database says.
         return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])
 
-    @staticmethod
-    def _read(client: Any, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
+    def _read(self, client: Any, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
+        connection = self._reader(client)
+        command = connection.pack_command("EVALSHA", READ_STATE_SHA, 4, *keys, jti, owner)
         try:
-            return client.evalsha(READ_STATE_SHA, 4, *keys, jti, owner)
+            connection.send_packed_command(command, check_health=False)
+            return connection.read_response()  # an error disconnects it: no reply left behind
         except NoScriptError:
             return None  # never EVAL instead: see scripts.READ_STATE_SHA
+
+    def _reader(self, client: Any) -> Any:
+        """This thread's own connection for the read: half the cost of ``client.evalsha``
+        (no pool lock, no retry wrapper), measured. It connects again by itself after an
+        error; a forked child opens its own."""
+        local = self._readers
+        if getattr(local, "pid", None) != os.getpid():
+            local.connection = client.connection_pool.make_connection()
+            local.pid = os.getpid()
+            with self._readers_lock:
+                self._reader_connections.append(local.connection)
+        return local.connection
 
     def reload_scripts(self) -> None:
         """Redis does not know the read script: it restarted (perhaps from a snapshot that
