@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "COOKIE_RENEW_AT": 0.5,
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
-    # The {hash tag} keeps every key in one Redis Cluster slot, so that one MGET reads them.
+    # The {hash tag} keeps every key in one Redis Cluster slot, so that one script reads them.
     # v2: device keys also hold live devices and their owner (a v1 mirror is never read).
     "REDIS_KEY_PREFIX": "{authtokens}:v2:",
     # Resource servers allowed to introspect tokens (RFC 7662): {client_id: secret}.
