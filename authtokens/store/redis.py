@@ -33,6 +33,7 @@ from .database import DatabaseStore
 from .guard import MirrorGuard
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
 from .scripts import READ_STATE, READ_STATE_SHA, SET_LIVE, SET_MAX
+from .verdicts import VerdictCache
 
 __all__ = ["PENDING_GRACE", "RebuildLockLost", "RedisStore", "RedisUnavailable"]
 
@@ -58,6 +59,11 @@ class RedisStore(RevocationStore):
         self._down = False
         self._armed = 0  # the pid whose guard and auditor run (a forked child starts its own)
         self.rebuilder = Rebuilder(self)
+        self.verdicts = (
+            VerdictCache(lambda: self.client().connection_pool)
+            if app_settings.REDIS_VERDICT_CACHE
+            else None
+        )
         self.auditor = Auditor(self.audit)
         self.guard = MirrorGuard(
             lambda: self.client().connection_pool,
@@ -74,6 +80,8 @@ class RedisStore(RevocationStore):
         """Stop this instance's background work (settings changed, tests)."""
         self.guard.stop()
         self.auditor.stop()
+        if self.verdicts is not None:
+            self.verdicts.stop()
         self.rebuilder.join(timeout=10)
         with self._readers_lock:
             connections, self._reader_connections = self._reader_connections, []
@@ -112,6 +120,8 @@ class RedisStore(RevocationStore):
             f"{prefix}warm:",
             f"{prefix}t:{hour}:{jti[:2]}",  # token_bucket, inlined: this runs every request
         )
+        if self.verdicts is not None and (reply := self.verdicts.get((keys, jti))):
+            return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])  # no round trip
         owner = b"+" + claims["sub"].encode()
         try:
             reply = self.run(lambda c: self._read(c, keys, jti, owner))
@@ -126,6 +136,13 @@ class RedisStore(RevocationStore):
         return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])
 
     def _read(self, client: Any, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
+        if self.verdicts is not None:
+            try:
+                reply = self.verdicts.read((keys, jti), owner)
+            except NoScriptError:
+                return None
+            if reply is not None:
+                return reply
         connection = self._reader(client)
         command = connection.pack_command("EVALSHA", READ_STATE_SHA, 4, *keys, jti, owner)
         try:
