@@ -31,3 +31,5 @@ AUTHTOKENS = {
     ),
 }
 MIDDLEWARE = [*MIDDLEWARE, "tests.integration.worker_pid.worker_pid"]  # noqa: F405
+if os.environ.get("AT_VERDICT_CACHE"):  # tests/integration/test_propagation.py
+    AUTHTOKENS["REDIS_VERDICT_CACHE"] = True
