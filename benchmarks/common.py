@@ -31,6 +31,7 @@ SCHEMES = {
     "simplejwt": "/b/simplejwt/",
     "simplejwt-stateless": "/b/simplejwt-stateless/",
     "authtokens-redis": "/b/authtokens/",
+    "authtokens-cached": "/b/authtokens/",
     "authtokens-db": "/b/authtokens/",
 }
 LABELS = {
@@ -40,9 +41,14 @@ LABELS = {
     "simplejwt": "simplejwt JWTAuthentication (HS256)",
     "simplejwt-stateless": "simplejwt JWTStatelessUserAuthentication",
     "authtokens-redis": "authtokens + RedisStore",
+    "authtokens-cached": "authtokens + RedisStore + verdict cache",
     "authtokens-db": "authtokens + DatabaseStore",
 }
-STORE_OF = {"authtokens-redis": "redis", "authtokens-db": "database"}
+STORE_OF = {
+    "authtokens-redis": "redis",
+    "authtokens-cached": "redis-cached",
+    "authtokens-db": "database",
+}
 
 
 def env_for(db: str, store: str = "redis") -> dict[str, str]:

@@ -28,7 +28,8 @@ def store(name: str | None):  # type: ignore[no-untyped-def]
 
     from benchmarks.settings import STORES
 
-    with override_settings(AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[name]}):
+    overrides = {"REVOCATION_STORE": STORES[name], "REDIS_VERDICT_CACHE": name == "redis-cached"}
+    with override_settings(AUTHTOKENS={**settings.AUTHTOKENS, **overrides}):
         yield
 
 
@@ -72,13 +73,18 @@ def costs(creds: dict[str, dict[str, str]]) -> dict[str, dict[str, int]]:
     for name, path in SCHEMES.items():
         with store(STORE_OF.get(name)):
             time_requests(client, path, creds[name], 5)
-            counter, restore = count_client_commands()
-            try:
-                with CaptureQueriesContext(connection) as queries:
-                    time_requests(client, path, creds[name], 1)
-            finally:
-                restore()
-        found[name] = {"redis_commands": counter["n"], "sql_queries": len(queries)}
+            samples = []
+            for _ in range(10):  # the fewest: a verdict cache hits once its heartbeat beat
+                time.sleep(0.05)
+                counter, restore = count_client_commands()
+                try:
+                    with CaptureQueriesContext(connection) as queries:
+                        time_requests(client, path, creds[name], 1)
+                finally:
+                    restore()
+                samples.append((counter["n"], len(queries)))
+        commands, sql = min(samples)
+        found[name] = {"redis_commands": commands, "sql_queries": sql}
     return found
 
 
