@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import e2e, prepare, report
-from .common import INSTANCE, ROOT, flush, redis_client, run_worker
+from .common import INSTANCE, ROOT, SCHEMES, flush, redis_client, run_worker
 
 FULL = {
     "dbs": "sqlite,postgres",
@@ -139,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         prepare.recreate(db)
         creds = run_worker("fixtures", [], db)
         if not args.skip_e2e:
-            log(f"{db}: end to end, {args.rounds} rounds x 7 schemes x {args.duration}s", started)
+            log(
+                f"{db}: end to end, {args.rounds} rounds x {len(SCHEMES)} schemes x "
+                f"{args.duration}s",
+                started,
+            )
             results["e2e"][db] = e2e.run(
                 db, creds, args.rounds, args.duration, args.connections, args.warmup
             )

@@ -52,8 +52,8 @@ class VerdictCache:
     # -- the request side ----------------------------------------------------------------
     def get(self, entry: Entry) -> Any:
         """The reply read before for ``entry``, if the stream is proved current enough."""
-        if time.monotonic() - self._proved_at > bound():
-            return None
+        if time.monotonic() - self._proved_at > bound() or self._pid != os.getpid():
+            return None  # not proved lately, or proved for the parent of this forked child
         return self._replies.get(entry)
 
     def read(self, entry: Entry, owner: bytes) -> Any:
