@@ -135,7 +135,12 @@ def count_client_commands():  # type: ignore[no-untyped-def]
     from redis.connection import AbstractConnection
 
     counter = {"n": 0}
+    send = AbstractConnection.send_command  # packs by itself, not through pack_command
     one, many = AbstractConnection.pack_command, AbstractConnection.pack_commands
+
+    def counting_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        return send(self, *args, **kwargs)
 
     def counting_one(self, *args):  # type: ignore[no-untyped-def]
         counter["n"] += 1
@@ -146,10 +151,12 @@ def count_client_commands():  # type: ignore[no-untyped-def]
         counter["n"] += len(commands)
         return many(self, commands)
 
+    AbstractConnection.send_command = counting_send  # type: ignore[method-assign]
     AbstractConnection.pack_command = counting_one  # type: ignore[method-assign]
     AbstractConnection.pack_commands = counting_many  # type: ignore[method-assign]
 
     def restore() -> None:
+        AbstractConnection.send_command = send  # type: ignore[method-assign]
         AbstractConnection.pack_command = one  # type: ignore[method-assign]
         AbstractConnection.pack_commands = many  # type: ignore[method-assign]
 

@@ -24,7 +24,13 @@ def commands_of_this_thread(monkeypatch):
     """Every Redis command this thread writes on any redis-py connection, by name."""
     sent: list[str] = []
     connection_class, me = redis_py.connection.AbstractConnection, threading.get_ident()
+    send_command = connection_class.send_command  # packs by itself, not through pack_command
     pack_command, pack_commands = connection_class.pack_command, connection_class.pack_commands
+
+    def sent_whole(self, *args, **options):
+        if threading.get_ident() == me:
+            sent.append(str(args[0]).upper())
+        return send_command(self, *args, **options)
 
     def one(self, *args):
         if threading.get_ident() == me:
@@ -36,6 +42,7 @@ def commands_of_this_thread(monkeypatch):
             sent.extend(str(command[0]).upper() for command in commands)
         return pack_commands(self, commands)
 
+    monkeypatch.setattr(connection_class, "send_command", sent_whole)
     monkeypatch.setattr(connection_class, "pack_command", one)
     monkeypatch.setattr(connection_class, "pack_commands", many)
     return sent
