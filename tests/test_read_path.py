@@ -13,6 +13,7 @@ import redis.connection
 
 from authtokens import tokens
 from authtokens.store import get_store
+from authtokens.store.redis import RedisStore
 from authtokens.store.scripts import READ_STATE_SHA
 from tests.conftest import bearer, signed_in_pair, status, wait_until_warm
 
@@ -89,3 +90,27 @@ def test_an_instance_that_forgot_its_scripts_is_not_trusted(api, user, sign_in, 
     wait_until_warm(client, store)
     assert client.get(store.key("d", claims["did"])) == b"-"  # the rebuild restored it
     assert status(api, revoked) == 401 and status(api, valid) == 200
+
+
+def test_replaced_stores_do_not_use_up_the_connection_pool(user, sign_in, faulty, settings):
+    """Each store reads on connections of its own; replacing stores (settings changes) must
+    not count them against the shared pool's max_connections."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "small-pool": {  # a URL of its own: django-redis shares one pool per URL
+            **settings.CACHES["revocations"],
+            "LOCATION": faulty["url"].rsplit("/", 1)[0] + "/1",
+            "OPTIONS": {
+                **settings.CACHES["revocations"]["OPTIONS"],
+                "CONNECTION_POOL_KWARGS": {"max_connections": 3},
+            },
+        },
+    }
+    claims = tokens.decode(sign_in(user)["access"], token_type=tokens.ACCESS)
+    for _ in range(10):
+        store = RedisStore(cache_alias="small-pool")
+        try:
+            assert not store.get_state(claims).device_revoked
+            assert not store._down, "the store fell back to the database"
+        finally:
+            store.close()

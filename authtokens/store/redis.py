@@ -157,7 +157,11 @@ class RedisStore(RevocationStore):
         error; a forked child opens its own."""
         local = self._readers
         if getattr(local, "pid", None) != os.getpid():
-            local.connection = client.connection_pool.make_connection()
+            # Built from the pool's settings, not taken from it: pool.make_connection() counts
+            # against max_connections and is never given back, so stores replaced over time
+            # (settings changes, tests) would exhaust the pool.
+            pool = client.connection_pool
+            local.connection = pool.connection_class(**pool.connection_kwargs)
             local.pid = os.getpid()
             with self._readers_lock:
                 self._reader_connections.append(local.connection)
