@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "COOKIE_RENEW_AT": 0.5,
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
-    # The {hash tag} keeps every key in one Redis Cluster slot, so that one MGET reads them.
+    # The {hash tag} keeps every key in one Redis Cluster slot, so that one script reads them.
     # v2: device keys also hold live devices and their owner (a v1 mirror is never read).
     "REDIS_KEY_PREFIX": "{authtokens}:v2:",
     # Resource servers allowed to introspect tokens (RFC 7662): {client_id: secret}.
@@ -88,6 +88,13 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_AUDIT_INTERVAL": timedelta(seconds=5),
     # After a Redis failure, go to the database for this long before trying Redis again.
     "REDIS_RETRY_INTERVAL": timedelta(seconds=5),
+    # Keep each process's verdicts in memory, kept true by Redis's CLIENT TRACKING
+    # invalidations (store/verdicts.py): no round trip for a check answered before. Off: another
+    # process's revocation may then be accepted for up to REDIS_VERDICT_CACHE_BOUND.
+    "REDIS_VERDICT_CACHE": False,
+    # How old the proof that the invalidation stream is current may be before a cached verdict
+    # is no longer served (a heartbeat renews it every quarter of this).
+    "REDIS_VERDICT_CACHE_BOUND": timedelta(milliseconds=250),
 }
 
 

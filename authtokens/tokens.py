@@ -6,19 +6,19 @@ one can never stand in for the other.
 
 from __future__ import annotations
 
-import binascii
+import base64
 import functools
+import hmac
 import json
 import re
 import secrets
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from jwt.utils import base64url_decode
+from jwt.algorithms import get_default_algorithms
 
 from . import clock
 from . import exceptions as exc
@@ -40,6 +40,12 @@ RESERVED_CLAIMS = frozenset(
     }
 )
 PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
+B64URL = re.compile(r"[A-Za-z0-9_-]*").fullmatch
+# What str(uuid.UUID(value)) gives back: lowercase, hyphenated; the one spelling of a did.
+CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+HMAC_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 # The last second a datetime can hold (9999-12-31T23:59:59Z): the largest NumericDate
 # (RFC 7519 section 2) we accept, so that every one stays a datetime.
 MAX_NUMERIC_DATE = 253402300799
@@ -115,24 +121,54 @@ def encode(claims: dict[str, Any], *, token_type: str) -> str:
 def decode(token: object, *, token_type: str) -> dict[str, Any]:
     """Verify ``token`` as ``token_type`` and return its claims, or raise a ``TokenError``.
 
-    PyJWS checks the signature; the claims are checked here, strictly typed, because PyJWT
-    coerces numeric claims with int() and lets duplicate names through. Revocation is not
-    checked here: that is ``RevocationState.check``.
+    The JWS is verified here rather than by PyJWT's ``api_jws.decode``: that parses the header
+    again (ours is parsed once per key and cached), prepares the key on every call, and checks
+    each base64 character in Python; together twice the cost of everything else in decode.
+    The rules are the same (RFC 7515 section 5.2): a strict base64url alphabet, a canonical
+    signature encoding, the key and algorithm pinned by ``kid``, a constant-time comparison.
+    The claims are checked here, strictly typed. Revocation is not checked here: that is
+    ``RevocationState.check``.
     """
     if not isinstance(token, str):
         raise exc.MalformedToken()
-    key = _key_for(_header(token), token_type)
-    try:
-        payload = jwt.api_jws.decode(token, key.verifying_key, algorithms=[key.algorithm])
-    except jwt.InvalidSignatureError:
-        raise exc.BadSignature() from None
-    except jwt.InvalidAlgorithmError:
-        raise exc.WrongAlgorithm() from None
-    except jwt.PyJWTError:
-        raise exc.MalformedToken() from None
+    header = _header(token)
+    key = _key_for(header, token_type)
+    signing_input, _, signature_segment = token.rpartition(".")
+    payload = _b64decode(signing_input.partition(".")[2])
+    signature = _b64decode(signature_segment)
+    if _b64encode(signature) != signature_segment:  # one signature, one spelling
+        raise exc.MalformedToken()
+    if not _verify(key, signing_input.encode("ascii"), signature):
+        raise exc.BadSignature()
     claims = _json_object(payload)
     _check_claims(claims, token_type)
     return claims
+
+
+def _verify(key: Key, signing_input: bytes, signature: bytes) -> bool:
+    digest = HMAC_DIGESTS.get(key.algorithm)
+    if digest is not None:  # the common case, in C: no PyJWT call on the hot path
+        expected = hmac.digest(key.verifying_key, signing_input, digest)
+        return hmac.compare_digest(expected, signature)
+    try:
+        return bool(
+            get_default_algorithms()[key.algorithm].verify(
+                signing_input, key.verifying_key, signature
+            )
+        )
+    except (ValueError, TypeError):  # a signature of the wrong shape for the key
+        return False
+
+
+def _b64decode(segment: str) -> bytes:
+    """Decode unpadded base64url (RFC 7515 section 2), refusing any other character."""
+    if not B64URL(segment) or len(segment) % 4 == 1:
+        raise exc.MalformedToken()
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def is_foreign(token: str) -> bool:
@@ -150,8 +186,8 @@ def is_foreign(token: str) -> bool:
         kid = _parse_header(header_segment).get("kid")
         if isinstance(kid, str) and get_key_ring().get(kid) is not None:
             return False  # our key: the usual case, decided without reading the payload
-        payload = _json_object(base64url_decode(payload_segment.encode("ascii")))
-    except (exc.MalformedToken, ValueError, binascii.Error):
+        payload = _json_object(_b64decode(payload_segment))
+    except exc.MalformedToken:
         return False
     return payload.get("iss") != app_settings.ISSUER
 
@@ -170,16 +206,13 @@ def _parse_header(segment: str) -> dict[str, Any]:
 
     Only read, never changed, by its callers; a failure is raised, not cached.
     """
-    try:
-        return _json_object(base64url_decode(segment.encode("ascii")))
-    except (ValueError, binascii.Error):
-        raise exc.MalformedToken() from None
+    return _json_object(_b64decode(segment))
 
 
 def _json_object(data: bytes) -> dict[str, Any]:
     """Parse a JOSE header or claims set: one JSON object, no duplicate names (RFC 7519 4)."""
-    try:
-        value = json.loads(data, object_pairs_hook=_refuse_duplicates)
+    try:  # UTF-8 only (RFC 8259 section 8.1); a UnicodeDecodeError is a ValueError
+        value = JSON_OBJECT.decode(data.decode("utf-8"))
     except (ValueError, RecursionError):
         raise exc.MalformedToken() from None
     if not isinstance(value, dict):
@@ -194,10 +227,14 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+JSON_OBJECT = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)  # built once, not per call
+
+
 def _key_for(header: dict[str, Any], token_type: str) -> Key:
     # Header parameters we do not implement must be refused, not skipped (RFC 7515 4.1.11);
     # jku/x5u/jwk are never fetched or trusted: the key comes from our ring by kid alone.
-    if "crit" in header:
+    # b64 (RFC 7797) changes what is signed and is only valid listed in crit: refused too.
+    if "crit" in header or "b64" in header:
         raise exc.UnsupportedHeader()
     kid = header.get("kid")
     key = get_key_ring().get(kid) if isinstance(kid, str) else None
@@ -235,7 +272,7 @@ def _check_claims(claims: dict[str, Any], token_type: str) -> None:
     if claims["iss"] != app_settings.ISSUER:
         raise exc.WrongIssuer()
     audience = claims["aud"]
-    if not isinstance(audience, str) or audience not in accepted_audiences():
+    if not isinstance(audience, str) or not _is_accepted_audience(audience):
         raise exc.WrongAudience()
     if "exp" not in claims and not _may_omit_exp(audience, token_type):
         raise exc.MissingClaim(format_lazy(MISSING_CLAIM, name="exp"))
@@ -256,16 +293,17 @@ def _is_numeric_date(value: object) -> bool:
 
 
 def _is_canonical_uuid(value: object) -> bool:
-    try:
-        return isinstance(value, str) and str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    return isinstance(value, str) and CANONICAL_UUID(value) is not None
 
 
 def _may_omit_exp(audience: str, token_type: str) -> bool:
     if token_type == REFRESH:
         return app_settings.REFRESH_TOKEN_LIFETIME is None
     return audience in app_settings.NON_EXPIRING_AUDIENCES
+
+
+def _is_accepted_audience(audience: str) -> bool:
+    return audience == app_settings.WEB_AUDIENCE or audience in app_settings.NATIVE_AUDIENCES
 
 
 def accepted_audiences() -> set[str]:

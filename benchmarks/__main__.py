@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import e2e, prepare, report
-from .common import ROOT, flush, redis_client, run_worker
+from .common import INSTANCE, ROOT, SCHEMES, flush, redis_client, run_worker
 
 FULL = {
     "dbs": "sqlite,postgres",
@@ -37,6 +37,7 @@ FULL = {
     "denylist_cycles": 3,
     "profile_n": 300,
     "profile_calls": 1500,
+    "propagation_trials": 40,
 }
 QUICK = {
     **FULL,
@@ -56,6 +57,7 @@ QUICK = {
     "denylist_cycles": 1,
     "profile_n": 30,
     "profile_calls": 100,
+    "propagation_trials": 5,
 }
 
 
@@ -91,6 +93,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--denylist-cycles", type=int, help="empty/full alternations")
     parser.add_argument("--profile-n", type=int)
     parser.add_argument("--profile-calls", type=int)
+    parser.add_argument("--propagation-trials", type=int, help="revocations timed to 3 workers")
     parser.add_argument("--skip-e2e", action="store_true", help="in-process figures only")
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite results.md/png from results.json"
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     # One run at a time: runs share the `bench` database, the SQLite file, ports 8711-8712
     # and Redis DB 14, and two at once break each other (and their figures).
-    lock = open("/tmp/authtokens-bench.lock", "w")  # noqa: SIM115 (held until exit)
+    lock = open(f"/tmp/authtokens-bench{INSTANCE}.lock", "w")  # noqa: SIM115 (held until exit)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -136,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         prepare.recreate(db)
         creds = run_worker("fixtures", [], db)
         if not args.skip_e2e:
-            log(f"{db}: end to end, {args.rounds} rounds x 7 schemes x {args.duration}s", started)
+            log(
+                f"{db}: end to end, {args.rounds} rounds x {len(SCHEMES)} schemes x "
+                f"{args.duration}s",
+                started,
+            )
             results["e2e"][db] = e2e.run(
                 db, creds, args.rounds, args.duration, args.connections, args.warmup
             )
@@ -183,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             ],
             db,
         )
+    log(f"{dbs[-1]}: propagation to 3 workers", started)
+    results["propagation"] = run_worker(
+        "propagation", ["--db", dbs[-1], "--trials", str(args.propagation_trials)], dbs[-1]
+    )
     log(f"{dbs[-1]}: profile of the hot path", started)
     results["profile"] = run_worker(
         "profile",

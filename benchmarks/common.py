@@ -13,11 +13,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 
+# BENCH_INSTANCE (a suffix) keeps a second run on the same machine apart: its own PostgreSQL
+# database, SQLite file and lock; give it BENCH_REDIS_URL and BENCH_PORT of its own too.
+INSTANCE = os.environ.get("BENCH_INSTANCE", "")
 DATABASE_URLS = {
-    "sqlite": "sqlite:////tmp/authtokens-bench.sqlite3",
-    "postgres": "postgres://postgres@127.0.0.1:5432/bench",
+    "sqlite": f"sqlite:////tmp/authtokens-bench{INSTANCE}.sqlite3",
+    "postgres": f"postgres://postgres@127.0.0.1:5432/bench{INSTANCE}",
 }
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+PORT = int(os.environ.get("BENCH_PORT", "8711"))  # this port and the next two
 
 # Scheme name -> path of its view (benchmarks/urls.py) and the store authtokens runs with.
 SCHEMES = {
@@ -27,6 +31,7 @@ SCHEMES = {
     "simplejwt": "/b/simplejwt/",
     "simplejwt-stateless": "/b/simplejwt-stateless/",
     "authtokens-redis": "/b/authtokens/",
+    "authtokens-cached": "/b/authtokens/",
     "authtokens-db": "/b/authtokens/",
 }
 LABELS = {
@@ -36,9 +41,14 @@ LABELS = {
     "simplejwt": "simplejwt JWTAuthentication (HS256)",
     "simplejwt-stateless": "simplejwt JWTStatelessUserAuthentication",
     "authtokens-redis": "authtokens + RedisStore",
+    "authtokens-cached": "authtokens + RedisStore + verdict cache",
     "authtokens-db": "authtokens + DatabaseStore",
 }
-STORE_OF = {"authtokens-redis": "redis", "authtokens-db": "database"}
+STORE_OF = {
+    "authtokens-redis": "redis",
+    "authtokens-cached": "redis-cached",
+    "authtokens-db": "database",
+}
 
 
 def env_for(db: str, store: str = "redis") -> dict[str, str]:
@@ -117,3 +127,37 @@ def command_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, in
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     delta.pop("info", None)  # our own measuring
     return {k: v for k, v in delta.items() if v}
+
+
+def count_client_commands():  # type: ignore[no-untyped-def]
+    """Count commands this process writes on any redis-py connection (the store's read uses a
+    connection of its own, not ``Redis.execute_command``); return (counter, restore)."""
+    from redis.connection import AbstractConnection
+
+    counter = {"n": 0}
+    send = AbstractConnection.send_command  # packs by itself, not through pack_command
+    one, many = AbstractConnection.pack_command, AbstractConnection.pack_commands
+
+    def counting_send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        return send(self, *args, **kwargs)
+
+    def counting_one(self, *args):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        return one(self, *args)
+
+    def counting_many(self, commands):  # type: ignore[no-untyped-def]
+        commands = list(commands)
+        counter["n"] += len(commands)
+        return many(self, commands)
+
+    AbstractConnection.send_command = counting_send  # type: ignore[method-assign]
+    AbstractConnection.pack_command = counting_one  # type: ignore[method-assign]
+    AbstractConnection.pack_commands = counting_many  # type: ignore[method-assign]
+
+    def restore() -> None:
+        AbstractConnection.send_command = send  # type: ignore[method-assign]
+        AbstractConnection.pack_command = one  # type: ignore[method-assign]
+        AbstractConnection.pack_commands = many  # type: ignore[method-assign]
+
+    return counter, restore

@@ -1,34 +1,33 @@
 """End to end: gunicorn (2 sync workers) and wrk on loopback, every scheme, interleaved.
 
-Two servers run side by side, one per authtokens store (BENCH_STORE); every other scheme is
-served by the Redis one (their views do not touch the store). Only one is loaded at a time.
+Three servers run side by side, one per authtokens store (BENCH_STORE: the Redis store, the
+same with the verdict cache on, the database store); every other scheme is served by the
+Redis one (their views do not touch the store). Only one is loaded at a time.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import time
 import urllib.request
-from pathlib import Path
 from typing import Any
 
-from .common import ROOT, SCHEMES, STORE_OF, env_for
+from .common import PORT, PYTHON, ROOT, SCHEMES, STORE_OF, env_for
 
-PORTS = {"redis": 8711, "database": 8712}
-GUNICORN = str(Path(ROOT, ".venv", "bin", "gunicorn"))
+PORTS = {"redis": PORT, "database": PORT + 1, "redis-cached": PORT + 3}  # + 2: propagation
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
 def start_servers(db: str) -> list[subprocess.Popen]:
-    gunicorn = GUNICORN if Path(GUNICORN).exists() else shutil.which("gunicorn") or GUNICORN
     servers = []
     for store, port in PORTS.items():
         servers.append(
             subprocess.Popen(
                 [
-                    gunicorn,
+                    PYTHON,  # the harness's own interpreter: its venv, its gunicorn
+                    "-m",
+                    "gunicorn",
                     "benchmarks.wsgi:application",
                     "--workers",
                     "2",

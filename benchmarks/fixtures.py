@@ -36,6 +36,7 @@ def credentials() -> dict[str, dict[str, str]]:
         "simplejwt": {"Authorization": f"Bearer {simple}"},
         "simplejwt-stateless": {"Authorization": f"Bearer {simple}"},
         "authtokens-redis": bearer,
+        "authtokens-cached": bearer,
         "authtokens-db": bearer,
     }
 

@@ -28,7 +28,8 @@ def store(name: str | None):  # type: ignore[no-untyped-def]
 
     from benchmarks.settings import STORES
 
-    with override_settings(AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[name]}):
+    overrides = {"REVOCATION_STORE": STORES[name], "REDIS_VERDICT_CACHE": name == "redis-cached"}
+    with override_settings(AUTHTOKENS={**settings.AUTHTOKENS, **overrides}):
         yield
 
 
@@ -58,6 +59,33 @@ def per_request(rounds: int, n: int, creds: dict[str, dict[str, str]]) -> dict[s
             with store(STORE_OF.get(name)):
                 samples[name].append(time_requests(client, SCHEMES[name], creds[name], n))
     return samples
+
+
+def costs(creds: dict[str, dict[str, str]]) -> dict[str, dict[str, int]]:
+    """Redis commands sent and SQL queries run by one request of each scheme (warm)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from .common import count_client_commands
+
+    client, found = Client(), {}
+    for name, path in SCHEMES.items():
+        with store(STORE_OF.get(name)):
+            time_requests(client, path, creds[name], 5)
+            samples = []
+            for _ in range(10):  # the fewest: a verdict cache hits once its heartbeat beat
+                time.sleep(0.05)
+                counter, restore = count_client_commands()
+                try:
+                    with CaptureQueriesContext(connection) as queries:
+                        time_requests(client, path, creds[name], 1)
+                finally:
+                    restore()
+                samples.append((counter["n"], len(queries)))
+        commands, sql = min(samples)
+        found[name] = {"redis_commands": commands, "sql_queries": sql}
+    return found
 
 
 def refresh_rates(rounds: int, n: int) -> dict[str, list[float]]:
@@ -112,6 +140,7 @@ def main() -> None:
     result = {
         "db": args.db,
         "requests": per_request(args.rounds, args.requests, creds),
+        "costs": costs(creds),
         "refresh": refresh_rates(args.refresh_rounds, args.refreshes),
     }
     json.dump(result, sys.stdout)

@@ -186,14 +186,25 @@ def split_costs(n: int) -> dict[str, float]:
     with override_settings(AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES["redis"]}):
         store = get_store()
         client = get_redis_connection("default")
-        keys = [store.key("d", ids["did"]), store.key("u", ids["sub"]), store.warm_key]
-        bucket = store.token_bucket(ids["jti"], ids.get("exp"))
+        from authtokens.store.scripts import READ_STATE_SHA
+
+        keys = [
+            store.key("d", ids["did"]),
+            store.key("u", ids["sub"]),
+            store.warm_key,
+            store.token_bucket(ids["jti"], ids.get("exp")),
+        ]
+        owner = store.owner_value(ids["sub"])
 
         def raw_read() -> None:
-            client.pipeline(transaction=False).mget(keys).hexists(bucket, ids["jti"]).execute()
+            client.evalsha(READ_STATE_SHA, 4, *keys, ids["jti"], owner)
+
+        def raw_get() -> None:
+            client.get(keys[0])
 
         out["redis get_state"] = _per_call(lambda: store.get_state(ids), n)
-        out["redis: the same MGET + HEXISTS on a raw client"] = _per_call(raw_read, n)
+        out["redis: the same EVALSHA on a raw client"] = _per_call(raw_read, n)
+        out["redis: one plain GET on a raw client"] = _per_call(raw_get, n)
     return {k: v * 1e6 for k, v in out.items()}
 
 

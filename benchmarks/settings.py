@@ -59,6 +59,7 @@ CACHES = {
 
 STORES = {
     "redis": "authtokens.store.redis.RedisStore",
+    "redis-cached": "authtokens.store.redis.RedisStore",  # with REDIS_VERDICT_CACHE on
     "database": "authtokens.store.database.DatabaseStore",
 }
 BENCH_STORE = os.environ.get("BENCH_STORE", "redis")
@@ -66,6 +67,7 @@ AUTHTOKENS = {
     **PROJECT_AUTHTOKENS,
     # Every check at every level: the stores check token, device and user on every request.
     "REVOCATION_STORE": STORES[BENCH_STORE],
+    "REDIS_VERDICT_CACHE": BENCH_STORE == "redis-cached",
     # Long enough that no token expires during a run (simplejwt's gets the same below).
     "WEB_ACCESS_TOKEN_LIFETIME": timedelta(hours=2),
     # Every request comes from one address; failure limits would measure themselves.
@@ -99,3 +101,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"authtokens": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# The propagation benchmark (benchmarks/propagation.py) needs to know which worker answered;
+# the other servers keep the one-middleware stack.
+if os.environ.get("BENCH_WORKER_PID"):
+    MIDDLEWARE = [*MIDDLEWARE, "benchmarks.propagation.worker_pid"]

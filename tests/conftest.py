@@ -27,7 +27,8 @@ from rest_framework.test import APIClient
 
 from authtokens import keys, tokens
 from authtokens.store import get_store, reset_stores
-from authtokens.store.redis import FINISH_REBUILD, RedisStore
+from authtokens.store.redis import RedisStore
+from authtokens.store.scripts import READ_STATE
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -72,8 +73,8 @@ def clean_redis(process_state: None) -> Iterator[Any]:
     client = get_redis_connection("default")
     client.flushdb()
     # Warm, and marked as written on this very Redis instance: the audit checks its run_id,
-    # and every read that the script which marks it warm is known (so was loaded here).
-    client.script_load(FINISH_REBUILD)
+    # and every read runs the read script by its sha (a restart forgets it).
+    client.script_load(READ_STATE)
     client.set(RedisStore().warm_key, client.info("server")["run_id"])
     yield client
 

@@ -2,7 +2,8 @@
 
 Needs what the benchmarks need: PostgreSQL, Redis (database 14), wrk and the `bench` extra;
 in CI a missing one fails the test, elsewhere it skips. Takes under a minute. Do not run it
-while a full benchmark runs: both use the `bench` database, ports 8711-8712 and Redis DB 14.
+while a full benchmark runs: both use the `bench` database, ports 8711-8714 and Redis DB 14
+(unless BENCH_INSTANCE, BENCH_PORT and BENCH_REDIS_URL set them apart).
 No timing is asserted: only that the harness runs and writes its report.
 """
 
@@ -46,7 +47,7 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
         cwd=ROOT,
         check=True,
-        timeout=180,
+        timeout=300,  # three servers and the propagation phase, on 2 shared cores
     )
     markdown = (tmp_path / "results.md").read_text()
     assert "## Targets" in markdown

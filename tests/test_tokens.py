@@ -228,6 +228,35 @@ def test_duplicate_header_names_are_refused():
     assert rejected(header + token[token.index(".") :]) == "malformed_token"
 
 
+def test_an_unencoded_payload_header_is_refused_even_without_crit():
+    """RFC 7797's b64 changes what is signed; decode verifies its own JWS and refuses it."""
+    assert rejected(hmac_signed({**HEADER, "b64": False}, claims())) == "unsupported_header"
+
+
+def test_a_second_spelling_of_the_same_signature_is_refused():
+    """The last base64url character of a 32-byte signature carries 2 unused bits: a token
+    whose signature differs only there decodes to the same bytes, and must still fail."""
+    token = hmac_signed(HEADER, claims())
+    assert tokens.decode(token, token_type=ACCESS)["sub"] == "1"
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(token[-1])
+    twin = token[:-1] + alphabet[last ^ 1]  # flips an unused low bit
+    assert base64.urlsafe_b64decode(twin.rsplit(".", 1)[1] + "=") == base64.urlsafe_b64decode(
+        token.rsplit(".", 1)[1] + "="
+    )
+    assert rejected(twin) == "malformed_token"
+
+
+@pytest.mark.parametrize("segment", ["payload", "signature"])
+def test_characters_outside_base64url_are_refused(segment):
+    header, payload, signature = hmac_signed(HEADER, claims()).split(".")
+    if segment == "payload":
+        payload = payload[:8] + "+" + payload[9:]
+    else:
+        signature = "/" + signature[1:]
+    assert rejected(f"{header}.{payload}.{signature}") == "malformed_token"
+
+
 def test_oversized_token_is_refused_before_parsing():
     assert rejected("a" * 5000) == "token_too_large"
 

@@ -1,8 +1,8 @@
-"""The Redis revocation store: one round trip per check, composed over the database store.
+"""The Redis revocation store: one command per check, composed over the database store.
 
 Redis mirrors what the database says about every token decode may still accept: each live
 device and its owner, each revoked device, token and user generation. A ``warm`` marker read in
-the same round trip tells a complete mirror from a cold one (flushed, restarted, failed over,
+the same command tells a complete mirror from a cold one (flushed, restarted, failed over,
 or dropped because a copy failed); when it is missing the database answers and the mirror is
 rebuilt in the background. The protocol that keeps the marker honest is written down in
 ARCHITECTURE.md ("The Redis mirror"); its invariant:
@@ -13,89 +13,34 @@ ARCHITECTURE.md ("The Redis mirror"); its invariant:
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
+import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, connection
-from django.utils import timezone
+from django.db import DatabaseError
 from django_redis import get_redis_connection
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from ..conf import app_settings
 from ..models import PendingMirrorWrite
+from .auditor import Auditor
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
 from .guard import MirrorGuard
+from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
+from .scripts import READ_STATE, READ_STATE_SHA, SET_LIVE, SET_MAX
+from .verdicts import VerdictCache
+
+__all__ = ["PENDING_GRACE", "RebuildLockLost", "RedisStore", "RedisUnavailable"]
 
 logger = logging.getLogger("authtokens.store")
 T = TypeVar("T")
 
-# A rebuild holds its lock this long past its last sign of life (each batch extends it).
-REBUILD_LOCK = timedelta(seconds=30)
-BATCH = 1000
-# A pending write younger than this may simply not have reached its on_commit yet.
-PENDING_GRACE = timedelta(seconds=2)
 REVOKED = b"-"  # a device key's value once revoked; a live one holds "+" and its owner's id
-
-# Generations only move forward, whatever order two mirror writes or a rebuild land in.
-SET_MAX = """
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1
-"""
-# A live device never overwrites a revoked one, whichever copy lands last, and its TTL only
-# grows (two mints may land out of order). ARGV[2]: a TTL in milliseconds, 0 for none.
-SET_LIVE = """
-local current = redis.call('GET', KEYS[1])
-if current == '-' then return 0 end
-local ttl = tonumber(ARGV[2])
-if ttl > 0 and current then
-  local left = redis.call('PTTL', KEYS[1])
-  if left == -1 then ttl = 0 elseif left > ttl then ttl = left end
-end
-if ttl > 0 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-return 1
-"""
-# Mark the mirror warm only if our rebuild lock survived: a flush, or a process whose copy
-# failed, drops the lock, and the mirror then stays cold.
-FINISH_REBUILD = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[2], ARGV[2])
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-"""
-# Redis keeps scripts only in memory: a restart, even from a snapshot that holds the warm
-# marker, or a promoted replica forgets them. The mirror is trusted only where the script that
-# marked it warm is still known (SCRIPT EXISTS, read with every check).
-FINISH_REBUILD_SHA = hashlib.sha1(FINISH_REBUILD.encode()).hexdigest()  # noqa: S324  an id
-EXTEND_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
-RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1
-"""
-
-
-class RedisUnavailable(Exception):
-    """Redis failed, or failed recently enough that we are not asking it yet."""
-
-
-class RebuildLockLost(Exception):
-    """Our rebuild lock was taken away (a flush, an invalidation): stop copying."""
 
 
 class RedisStore(RevocationStore):
@@ -106,25 +51,42 @@ class RedisStore(RevocationStore):
     def __init__(self, cache_alias: str | None = None) -> None:
         self.database = DatabaseStore()
         self.cache_alias = cache_alias or app_settings.REDIS_CACHE_ALIAS
+        self._client: Any = None
+        self._readers = threading.local()  # each thread's connection for the read
+        self._readers_lock = threading.Lock()
+        self._reader_connections: list[Any] = []  # all of them, to close with the store
         self._retry_at = 0.0  # monotonic time before which Redis is not tried
         self._down = False
-        self._armed = False  # whether the guard keeps its standby connection yet
-        self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
-        self._rebuilding = threading.Lock()
-        self._rebuild_thread: threading.Thread | None = None
+        self._armed = 0  # the pid whose guard and auditor run (a forked child starts its own)
+        self.rebuilder = Rebuilder(self)
+        self.verdicts = (
+            VerdictCache(lambda: self.client().connection_pool)
+            if app_settings.REDIS_VERDICT_CACHE
+            else None
+        )
+        self.auditor = Auditor(self.audit)
         self.guard = MirrorGuard(
             lambda: self.client().connection_pool,
             lambda: self.trust_keys,
         )
 
     def client(self) -> Any:
-        return get_redis_connection(self.cache_alias)
+        # Kept: a changed CACHES setting replaces the store itself (store.clear_store_cache).
+        if self._client is None:
+            self._client = get_redis_connection(self.cache_alias)
+        return self._client
 
     def close(self) -> None:
         """Stop this instance's background work (settings changed, tests)."""
         self.guard.stop()
-        if self._rebuild_thread is not None:
-            self._rebuild_thread.join(timeout=10)
+        self.auditor.stop()
+        if self.verdicts is not None:
+            self.verdicts.stop()
+        self.rebuilder.join(timeout=10)
+        with self._readers_lock:
+            connections, self._reader_connections = self._reader_connections, []
+        for connection in connections:
+            connection.disconnect()
 
     def key(self, kind: str, ident: str = "") -> str:
         return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
@@ -147,46 +109,79 @@ class RedisStore(RevocationStore):
     def owner_value(user_id: str) -> bytes:
         return b"+" + user_id.encode()
 
-    # -- the hot path -------------------------------------------------------------------
+    # -- the hot path: one EVALSHA ------------------------------------------------------
     def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
-        if time.monotonic() >= self._audit_at:
-            self.audit()
-        keys = [self.key("d", claims["did"]), self.key("u", claims["sub"]), self.warm_key]
-        bucket = self.token_bucket(claims["jti"], claims.get("exp"))
-
-        def read(client: Any) -> list[Any]:  # three commands, one round trip
-            return (
-                client.pipeline(transaction=False)
-                .mget(keys)
-                .hexists(bucket, claims["jti"])
-                .script_exists(FINISH_REBUILD_SHA)
-                .execute()
-            )
-
+        prefix, jti = app_settings.REDIS_KEY_PREFIX, claims["jti"]
+        exp = claims.get("exp")
+        hour = "never" if exp is None else exp // 3600
+        keys = (
+            f"{prefix}d:{claims['did']}",
+            f"{prefix}u:{claims['sub']}",
+            f"{prefix}warm:",
+            f"{prefix}t:{hour}:{jti[:2]}",  # token_bucket, inlined: this runs every request
+        )
+        if self.verdicts is not None and (reply := self.verdicts.get((keys, jti))):
+            return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])  # no round trip
+        owner = b"+" + claims["sub"].encode()
         try:
-            (device, generation, warm), token_revoked, (built_here,) = self._run(read)
+            reply = self.run(lambda c: self._read(c, keys, jti, owner))
         except RedisUnavailable:
             return self.database.get_state(claims)
-        if warm is not None and not built_here:
-            self._forget_restarted_instance()
-            warm = None
-        if warm is None:
+        if reply is None or not reply[0]:  # a forgetful instance, or a cold mirror
+            if reply is None:
+                self.reload_scripts()
             self.rebuild_in_background()
             return self.database.get_state(claims)
-        return RevocationState(
-            token_revoked=bool(token_revoked),
-            # Absent (an unknown device), revoked, or another user's: as the database says.
-            device_revoked=device != self.owner_value(claims["sub"]),
-            user_generation=int(generation or 0),
-        )
+        # Absent (an unknown device), revoked, or another user's: as the database says.
+        return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])
 
-    def _forget_restarted_instance(self) -> None:
-        """The marker is there but the script that sets it is not: Redis lost its script
-        cache, so this is not the instance that built the mirror (a restart from a snapshot,
-        a failover to a replica). Drop the marker before anyone trusts it again."""
-        logger.warning("Redis restarted or failed over under a warm mirror; rebuilding it.")
+    def _read(self, client: Any, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
+        if self.verdicts is not None:
+            try:
+                reply = self.verdicts.read((keys, jti), owner)
+            except NoScriptError:
+                return None
+            if reply is not None:
+                return reply
+        connection = self._reader(client)
+        command = connection.pack_command("EVALSHA", READ_STATE_SHA, 4, *keys, jti, owner)
         try:
-            self._run(lambda c: c.delete(*self.trust_keys))
+            connection.send_packed_command(command, check_health=False)
+            return connection.read_response()  # an error disconnects it: no reply left behind
+        except NoScriptError:
+            return None  # never EVAL instead: see scripts.READ_STATE_SHA
+
+    def _reader(self, client: Any) -> Any:
+        """This thread's own connection for the read: half the cost of ``client.evalsha``
+        (no pool lock, no retry wrapper), measured. It connects again by itself after an
+        error; a forked child opens its own."""
+        local = self._readers
+        if getattr(local, "pid", None) != os.getpid():
+            # Built from the pool's settings, not taken from it: pool.make_connection() counts
+            # against max_connections and is never given back, so stores replaced over time
+            # (settings changes, tests) would exhaust the pool.
+            pool = client.connection_pool
+            local.connection = pool.connection_class(**pool.connection_kwargs)
+            local.pid = os.getpid()
+            with self._readers_lock:
+                self._reader_connections.append(local.connection)
+        return local.connection
+
+    def reload_scripts(self) -> None:
+        """Redis does not know the read script: it restarted (perhaps from a snapshot that
+        holds the warm marker), failed over, or its scripts were flushed, so it is not the
+        instance the mirror was built on. Drop the marker, then load the script: in this
+        order, a process that finds the script finds the marker gone."""
+        logger.warning("Redis forgot its scripts (a restart or failover); rebuilding the mirror.")
+        try:
+            self.run(
+                lambda c: (
+                    c.pipeline(transaction=False)
+                    .delete(*self.trust_keys)
+                    .script_load(READ_STATE)
+                    .execute()
+                )
+            )
         except RedisUnavailable:
             pass  # the database answers this request; the next read tries again
 
@@ -198,20 +193,20 @@ class RedisStore(RevocationStore):
 
     # -- mirroring ----------------------------------------------------------------------
     def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self._write_token(c, jti, expires_at))
+        return self._mirror(lambda c: self.write_token(c, jti, expires_at))
 
     def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self._write_device(c, device_id, None, expires_at))
+        return self._mirror(lambda c: self.write_device(c, device_id, None, expires_at))
 
     def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self._write_device(c, device_id, user_id, expires_at))
+        return self._mirror(lambda c: self.write_device(c, device_id, user_id, expires_at))
 
     def user_revoked(self, user_id: str, generation: int) -> bool:
-        return self._mirror(lambda c: self._write_generation(c, user_id, generation))
+        return self._mirror(lambda c: self.write_generation(c, user_id, generation))
 
     def _mirror(self, write: Callable[[Any], None]) -> bool:
         try:
-            self._run(write)
+            self.run(write)
             return True
         except RedisUnavailable:
             # The database holds the write (and, for a revocation, its outbox row). Until
@@ -220,7 +215,7 @@ class RedisStore(RevocationStore):
             self.guard.invalidate()
             return False
 
-    def _write_device(
+    def write_device(
         self, client: Any, device_id: str, owner: str | None, expires_at: datetime | None
     ) -> None:
         key = self.key("d", device_id)
@@ -234,7 +229,7 @@ class RedisStore(RevocationStore):
                 keys=[key], args=[self.owner_value(owner), milliseconds]
             )
 
-    def _write_token(self, client: Any, jti: str, expires_at: datetime | None) -> None:
+    def write_token(self, client: Any, jti: str, expires_at: datetime | None) -> None:
         if expires_at is None:
             client.hset(self.token_bucket(jti, None), jti, "1")
             return
@@ -254,29 +249,20 @@ class RedisStore(RevocationStore):
         remaining = seconds + app_settings.LEEWAY.total_seconds() - time.time()
         return int(remaining * 1000)
 
-    def _write_generation(self, client: Any, user_id: str, generation: int) -> None:
+    def write_generation(self, client: Any, user_id: str, generation: int) -> None:
         client.register_script(SET_MAX)(keys=[self.key("u", user_id)], args=[generation])
 
-    # -- trusting the mirror ------------------------------------------------------------
+    # -- beside the requests: audit and rebuild (rebuild.py) ----------------------------
     def audit(self) -> None:
-        """Drop the warm marker if this Redis is not the one it was set on (a restart from a
-        snapshot, a failover) or if a revocation's copy failed in some process (an outbox row
-        older than its commit can explain). The rows stay: only a rebuild that read the
-        database after they committed may delete them."""
-        self._audit_at = time.monotonic() + app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
-        try:
-            stale = PendingMirrorWrite.objects.filter(
-                created_at__lt=timezone.now() - PENDING_GRACE
-            ).exists()
-        except DatabaseError:
-            stale = False  # cannot tell; the next audit asks again
-        try:
-            run_id, warm = self._run(lambda c: (c.info("server")["run_id"], c.get(self.warm_key)))
-            if warm is not None and (stale or warm.decode() != run_id):
-                logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
-                self._run(lambda c: c.delete(self.warm_key))
-        except RedisUnavailable:
-            return
+        """Check that the mirror may still be trusted (the auditor thread calls this)."""
+        self.rebuilder.audit()
+
+    def rebuild_in_background(self) -> None:
+        self.rebuilder.in_background()
+
+    def rebuild(self) -> int | None:
+        """Copy the database into Redis and mark it warm (see ``Rebuilder.rebuild``)."""
+        return self.rebuilder.rebuild()
 
     def _recover(self, client: Any) -> None:
         """First contact after an outage: a copy may have failed in any process meanwhile,
@@ -288,110 +274,10 @@ class RedisStore(RevocationStore):
         if pending:
             client.delete(*self.trust_keys)
 
-    # -- rebuilding ---------------------------------------------------------------------
-    def rebuild_in_background(self) -> None:
-        """Start one rebuild thread in this process, unless one is already running."""
-        if self._rebuilding.locked():
-            return
-        self._rebuild_thread = threading.Thread(
-            target=self._rebuild_in_thread, name="authtokens-rebuild", daemon=True
-        )
-        self._rebuild_thread.start()
-
-    def _rebuild_in_thread(self) -> None:
-        try:
-            self.rebuild()
-        except Exception:  # a failed rebuild leaves the mirror cold: safe, and said once
-            logger.exception("Rebuilding the Redis revocation mirror failed.")
-        finally:
-            connection.close()  # the thread's own database connection
-
-    def rebuild(self) -> int | None:
-        """Copy the database into Redis and mark it warm; return how many entries, or None if
-        another process holds the rebuild, or Redis or the database failed, or the lock was
-        taken away meanwhile."""
-        if not self._rebuilding.acquire(blocking=False):
-            return None
-        try:
-            return self._rebuild()
-        finally:
-            self._rebuilding.release()
-
-    def _rebuild(self) -> int | None:
-        nonce, lock = secrets.token_hex(16), self.rebuild_lock_key
-        lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
-        try:
-            if not self._run(lambda c: c.set(lock, nonce, nx=True, px=lock_ms)):
-                return None
-            # Read before the copy: every row listed here committed before the copy's reads,
-            # so the copy covers its revocation and may retire it once the mirror is warm.
-            covered = list(PendingMirrorWrite.objects.values_list("pk", flat=True))
-            run_id = self._run(lambda c: c.info("server")["run_id"])
-            count = self._run(lambda c: self._copy(c, self.database.mirror_contents(), nonce))
-            done = self._run(
-                lambda c: c.register_script(FINISH_REBUILD)(
-                    keys=[lock, self.warm_key], args=[nonce, run_id]
-                )
-            )
-        except (RedisUnavailable, DatabaseError, RebuildLockLost) as error:
-            logger.error(
-                "Rebuilding the Redis revocation mirror failed (%s).", type(error).__name__
-            )
-            self._release(lock, nonce)
-            return None
-        if not done:
-            return None
-        self._retire(covered)
-        logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
-        return count
-
-    def _copy(self, client: Any, contents: Iterable[tuple[Any, ...]], nonce: str) -> int:
-        pipe = client.pipeline(transaction=False)
-        count = 0
-        for entry in contents:
-            kind = entry[0]
-            if kind == "user":
-                self._write_generation(pipe, entry[1], entry[2])
-            elif kind == "device":
-                self._write_device(pipe, entry[1], entry[2], entry[3])
-            else:
-                self._write_token(pipe, entry[1], entry[2])
-            count += 1
-            if count % BATCH == 0:
-                self._flush(pipe, nonce)
-        self._flush(pipe, nonce)
-        return count
-
-    def _flush(self, pipe: Any, nonce: str) -> None:
-        """Send a batch and extend our lock; stop if the lock was taken away meanwhile."""
-        lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
-        pipe.register_script(EXTEND_LOCK)(
-            keys=[self.rebuild_lock_key], args=[nonce, lock_ms], client=pipe
-        )
-        if not pipe.execute()[-1]:
-            raise RebuildLockLost()
-
-    def _retire(self, covered: list[int]) -> None:
-        """Delete the outbox rows a warm, rebuilt mirror now holds."""
-        try:
-            for start in range(0, len(covered), BATCH):
-                PendingMirrorWrite.objects.filter(pk__in=covered[start : start + BATCH]).delete()
-        except DatabaseError:  # the rows stay; an audit forces another rebuild: safe
-            logger.warning("Could not clear pending mirror writes after a rebuild.")
-
-    def _release(self, lock: str, nonce: str) -> None:
-        """Release our lock now, whatever the retry window says, or have the guard do it."""
-
-        def attempt() -> None:
-            self.client().register_script(RELEASE_LOCK)(keys=[lock], args=[nonce])
-
-        try:
-            attempt()
-        except RedisError:
-            self.guard.release(attempt, time.monotonic() + REBUILD_LOCK.total_seconds())
-
     # -- failure handling ---------------------------------------------------------------
-    def _run(self, operation: Callable[[Any], T]) -> T:
+    def run(self, operation: Callable[[Any], T]) -> T:
+        """Run ``operation`` on the client, or raise ``RedisUnavailable`` (and start the
+        retry window) if Redis fails or failed within ``REDIS_RETRY_INTERVAL``."""
         if self._retry_at > time.monotonic():
             raise RedisUnavailable()
         try:
@@ -405,9 +291,10 @@ class RedisStore(RevocationStore):
         if self._down:
             self._down = False
             logger.warning("Redis is reachable again; revocation checks use it once more.")
-        if not self._armed:
-            self._armed = True
+        if self._armed != os.getpid():
+            self._armed = os.getpid()
             self.guard.arm()
+            self.auditor.start()
         return result
 
     def _mark_down(self, error: Exception) -> None:

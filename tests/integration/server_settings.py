@@ -30,3 +30,6 @@ AUTHTOKENS = {
         seconds=int(os.environ.get("AT_WEB_ACCESS_SECONDS", "900"))
     ),
 }
+MIDDLEWARE = [*MIDDLEWARE, "tests.integration.worker_pid.worker_pid"]  # noqa: F405
+if os.environ.get("AT_VERDICT_CACHE"):  # tests/integration/test_propagation.py
+    AUTHTOKENS["REDIS_VERDICT_CACHE"] = True

@@ -1,0 +1,61 @@
+"""The auditor: one thread per process and store that runs the mirror's audit on a schedule.
+
+The audit (an ``INFO``, a ``GET`` and one small query, sometimes a rebuild) used to run inside
+whichever request came due; here it runs beside the requests, every
+``REDIS_AUDIT_INTERVAL``, so that a request's check is exactly one Redis command. It has a
+thread of its own rather than the guard's: an audit may wait a socket timeout on a hung
+Redis, and the guard must never wait behind one to deliver an invalidation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from django.db import connection
+
+from ..conf import app_settings
+
+logger = logging.getLogger("authtokens.store")
+
+MIN_PAUSE = 0.05  # seconds: the floor under REDIS_AUDIT_INTERVAL (0 means "as often as can be")
+
+
+class Auditor:
+    """Call ``audit`` every ``REDIS_AUDIT_INTERVAL`` (read live) from a daemon thread, started
+    by ``start()`` and again after a fork, until ``stop()``."""
+
+    def __init__(self, audit: Callable[[], None]) -> None:
+        self._audit = audit
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._stopped = False
+
+    def start(self) -> None:
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        self._pid, self._stopped = os.getpid(), False
+        self._wake = threading.Event()  # a forked child's copy may be set
+        self._thread = threading.Thread(target=self._run, name="authtokens-audit", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not None and self._pid == os.getpid():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            pause = app_settings.REDIS_AUDIT_INTERVAL.total_seconds()
+            if self._wake.wait(max(pause, MIN_PAUSE)) or self._stopped:
+                return
+            try:
+                self._audit()
+            except Exception:  # this thread must outlive any surprise; say so, go on
+                logger.exception("Auditing the Redis revocation mirror failed.")
+            finally:
+                connection.close()  # this thread's own database connection, not kept idle
