@@ -6,9 +6,6 @@ one can never stand in for the other.
 
 from __future__ import annotations
 
-import base64
-import functools
-import hmac
 import json
 import re
 import secrets
@@ -18,12 +15,11 @@ from typing import Any
 import jwt
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from jwt.algorithms import get_default_algorithms
 
-from . import clock
+from . import clock, jws
 from . import exceptions as exc
 from .conf import app_settings
-from .keys import Key, get_key_ring
+from .keys import get_key_ring
 
 ACCESS = "at+jwt"
 REFRESH = "rt+jwt"
@@ -40,12 +36,10 @@ RESERVED_CLAIMS = frozenset(
     }
 )
 PRINTABLE = re.compile(r"[\x21-\x7e]+").fullmatch
-B64URL = re.compile(r"[A-Za-z0-9_-]*").fullmatch
 # What str(uuid.UUID(value)) gives back: lowercase, hyphenated; the one spelling of a did.
 CANONICAL_UUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ).fullmatch
-HMAC_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
 # The last second a datetime can hold (9999-12-31T23:59:59Z): the largest NumericDate
 # (RFC 7519 section 2) we accept, so that every one stays a datetime.
 MAX_NUMERIC_DATE = 253402300799
@@ -121,54 +115,15 @@ def encode(claims: dict[str, Any], *, token_type: str) -> str:
 def decode(token: object, *, token_type: str) -> dict[str, Any]:
     """Verify ``token`` as ``token_type`` and return its claims, or raise a ``TokenError``.
 
-    The JWS is verified here rather than by PyJWT's ``api_jws.decode``: that parses the header
-    again (ours is parsed once per key and cached), prepares the key on every call, and checks
-    each base64 character in Python; together twice the cost of everything else in decode.
-    The rules are the same (RFC 7515 section 5.2): a strict base64url alphabet, a canonical
-    signature encoding, the key and algorithm pinned by ``kid``, a constant-time comparison.
-    The claims are checked here, strictly typed. Revocation is not checked here: that is
+    The JWS (header, key, signature) is verified by ``jws``; the claims are checked here,
+    strictly typed. Revocation is not checked here: that is
     ``RevocationState.check``.
     """
     if not isinstance(token, str):
         raise exc.MalformedToken()
-    header = _header(token)
-    key = _key_for(header, token_type)
-    signing_input, _, signature_segment = token.rpartition(".")
-    payload = _b64decode(signing_input.partition(".")[2])
-    signature = _b64decode(signature_segment)
-    if _b64encode(signature) != signature_segment:  # one signature, one spelling
-        raise exc.MalformedToken()
-    if not _verify(key, signing_input.encode("ascii"), signature):
-        raise exc.BadSignature()
-    claims = _json_object(payload)
+    claims = jws.json_object(jws.verified_payload(token, token_type))
     _check_claims(claims, token_type)
     return claims
-
-
-def _verify(key: Key, signing_input: bytes, signature: bytes) -> bool:
-    digest = HMAC_DIGESTS.get(key.algorithm)
-    if digest is not None:  # the common case, in C: no PyJWT call on the hot path
-        expected = hmac.digest(key.verifying_key, signing_input, digest)
-        return hmac.compare_digest(expected, signature)
-    try:
-        return bool(
-            get_default_algorithms()[key.algorithm].verify(
-                signing_input, key.verifying_key, signature
-            )
-        )
-    except (ValueError, TypeError):  # a signature of the wrong shape for the key
-        return False
-
-
-def _b64decode(segment: str) -> bytes:
-    """Decode unpadded base64url (RFC 7515 section 2), refusing any other character."""
-    if not B64URL(segment) or len(segment) % 4 == 1:
-        raise exc.MalformedToken()
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def is_foreign(token: str) -> bool:
@@ -183,68 +138,13 @@ def is_foreign(token: str) -> bool:
         return False
     header_segment, payload_segment, _ = token.split(".")
     try:
-        kid = _parse_header(header_segment).get("kid")
+        kid = jws.parse_header(header_segment).get("kid")
         if isinstance(kid, str) and get_key_ring().get(kid) is not None:
             return False  # our key: the usual case, decided without reading the payload
-        payload = _json_object(_b64decode(payload_segment))
+        payload = jws.json_object(jws.b64decode(payload_segment))
     except exc.MalformedToken:
         return False
     return payload.get("iss") != app_settings.ISSUER
-
-
-def _header(token: str) -> dict[str, Any]:
-    if len(token) > app_settings.MAX_TOKEN_LENGTH:  # cap parsing cost before any decoding
-        raise exc.TokenTooLarge()
-    if token.count(".") != 2:
-        raise exc.MalformedToken()
-    return _parse_header(token.split(".", 1)[0])
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_header(segment: str) -> dict[str, Any]:
-    """Parse a header segment; cached, since every token of one key has the same header.
-
-    Only read, never changed, by its callers; a failure is raised, not cached.
-    """
-    return _json_object(_b64decode(segment))
-
-
-def _json_object(data: bytes) -> dict[str, Any]:
-    """Parse a JOSE header or claims set: one JSON object, no duplicate names (RFC 7519 4)."""
-    try:  # UTF-8 only (RFC 8259 section 8.1); a UnicodeDecodeError is a ValueError
-        value = JSON_OBJECT.decode(data.decode("utf-8"))
-    except (ValueError, RecursionError):
-        raise exc.MalformedToken() from None
-    if not isinstance(value, dict):
-        raise exc.MalformedToken()
-    return value
-
-
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("duplicate member name")
-    return result
-
-
-JSON_OBJECT = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)  # built once, not per call
-
-
-def _key_for(header: dict[str, Any], token_type: str) -> Key:
-    # Header parameters we do not implement must be refused, not skipped (RFC 7515 4.1.11);
-    # jku/x5u/jwk are never fetched or trusted: the key comes from our ring by kid alone.
-    # b64 (RFC 7797) changes what is signed and is only valid listed in crit: refused too.
-    if "crit" in header or "b64" in header:
-        raise exc.UnsupportedHeader()
-    kid = header.get("kid")
-    key = get_key_ring().get(kid) if isinstance(kid, str) else None
-    if key is None:
-        raise exc.UnknownKey()
-    if header.get("alg") != key.algorithm:
-        raise exc.WrongAlgorithm()
-    if header.get("typ") != token_type:
-        raise exc.WrongTokenType()
-    return key
 
 
 def _check_claims(claims: dict[str, Any], token_type: str) -> None:

@@ -25,7 +25,7 @@ from django.utils import translation
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
-from authtokens import keys, tokens
+from authtokens import jws, keys
 from authtokens.store import get_store, reset_stores
 from authtokens.store.redis import RedisStore
 from authtokens.store.scripts import READ_STATE
@@ -38,7 +38,7 @@ def reset_process_state() -> None:
     ring and token headers, and the language a request's Accept-Language activated."""
     reset_stores()
     keys.clear_key_ring_cache(setting="AUTHTOKENS")
-    tokens._parse_header.cache_clear()
+    jws.parse_header.cache_clear()
     translation.deactivate()  # back to LANGUAGE_CODE: LocaleMiddleware leaves its choice active
 
 

@@ -32,8 +32,6 @@ MAX_FUNCTION_LINES = 40
 # stale), a listed one may not grow, and nothing is ever added: a new offender is split.
 STILL_OVER: dict[str, int] = {
     "authtokens/limits.py": 387,  # views/errors/serializers/introspection/models/limits
-    "authtokens/store/redis.py": 420,  # store/redis.py and tokens.py
-    "authtokens/tokens.py": 284,  # store/redis.py and tokens.py
     # In no branch named when this list was written: still to be given to one.
     "authtokens/services.py": 370,
     "authtokens/minting.py::mint": 54,

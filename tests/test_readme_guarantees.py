@@ -38,11 +38,6 @@ def test_every_test_the_guarantees_name_exists():
     assert not missing, missing
 
 
-# Being rewritten by the Redis store's owners (issue 16), who cite the table there too; remove
-# it from here once its comment names the promise.
-BARE_TAGS_NOT_YET = {"authtokens/store/redis.py"}
-
-
 def test_code_cites_guarantees_by_their_promise_not_by_a_bare_tag():
     """The guarantees are the README's table rows; tags like "G3" are defined nowhere."""
     tag = re.compile(r"\(G\d(?:, G\d)*\)")
@@ -52,4 +47,4 @@ def test_code_cites_guarantees_by_their_promise_not_by_a_bare_tag():
         for path in (ROOT / folder).rglob("*.py")
         if tag.search(path.read_text())
     }
-    assert citing <= BARE_TAGS_NOT_YET, citing - BARE_TAGS_NOT_YET
+    assert not citing, citing

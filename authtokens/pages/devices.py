@@ -11,11 +11,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import clock, services
 from ..clients import describe
 from ..cookies import clear_token_cookie, set_token_cookie
 from ..models import Device, Reason
@@ -46,7 +45,7 @@ def _row(device: Device, current: str) -> SimpleNamespace:
     return SimpleNamespace(
         device=device,
         current=str(device.pk) == current,
-        recent=timezone.now() - device.last_used_at < timedelta(minutes=1),
+        recent=clock.now() - device.last_used_at < timedelta(minutes=1),
         client=client.detail or "—",
         kind=client.kind if device.user_agent else device.get_kind_display(),
     )

@@ -11,19 +11,16 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from django.db import DatabaseError, connection
-from django.utils import timezone
 from redis.exceptions import RedisError
 
+from .. import clock
 from ..models import PendingMirrorWrite
 from .scripts import EXTEND_LOCK, FINISH_REBUILD, READ_STATE_SHA, RELEASE_LOCK
-
-if TYPE_CHECKING:
-    from .redis import RedisStore
 
 logger = logging.getLogger("authtokens.store")
 
@@ -42,10 +39,34 @@ class RebuildLockLost(Exception):
     """Our rebuild lock was taken away (a flush, an invalidation): stop copying."""
 
 
+T = TypeVar("T")
+
+
+class MirroredStore(Protocol):
+    """What a rebuild needs of the store whose Redis it fills (``RedisStore``): named here, not
+    imported, so that the rebuild does not depend on the store that starts it."""
+
+    database: Any
+    guard: Any
+
+    @property
+    def warm_key(self) -> str: ...
+    @property
+    def rebuild_lock_key(self) -> str: ...
+    def run(self, operation: Callable[[Any], T]) -> T: ...
+    def client(self) -> Any: ...
+    def reload_scripts(self) -> None: ...
+    def write_device(
+        self, client: Any, device_id: str, owner: str | None, expires_at: Any
+    ) -> None: ...
+    def write_token(self, client: Any, jti: str, expires_at: Any) -> None: ...
+    def write_generation(self, client: Any, user_id: str, generation: int) -> None: ...
+
+
 class Rebuilder:
     """Copy the database into one store's Redis and mark it warm; audit that it still is."""
 
-    def __init__(self, store: RedisStore) -> None:
+    def __init__(self, store: MirroredStore) -> None:
         self.store = store
         self._rebuilding = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -63,7 +84,7 @@ class Rebuilder:
         store = self.store
         try:
             stale = PendingMirrorWrite.objects.filter(
-                created_at__lt=timezone.now() - PENDING_GRACE
+                created_at__lt=clock.now() - PENDING_GRACE
             ).exists()
         except DatabaseError:
             stale = False  # cannot tell; the next audit asks again

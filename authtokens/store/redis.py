@@ -31,8 +31,9 @@ from .auditor import Auditor
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
 from .guard import MirrorGuard
+from .layout import MirrorLayout
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
-from .scripts import READ_STATE, READ_STATE_SHA, SET_LIVE, SET_MAX
+from .scripts import READ_STATE, READ_STATE_SHA
 from .verdicts import VerdictCache
 
 __all__ = ["PENDING_GRACE", "RebuildLockLost", "RedisStore", "RedisUnavailable"]
@@ -40,10 +41,8 @@ __all__ = ["PENDING_GRACE", "RebuildLockLost", "RedisStore", "RedisUnavailable"]
 logger = logging.getLogger("authtokens.store")
 T = TypeVar("T")
 
-REVOKED = b"-"  # a device key's value once revoked; a live one holds "+" and its owner's id
 
-
-class RedisStore(RevocationStore):
+class RedisStore(MirrorLayout, RevocationStore):
     """Mirror revocations in Redis; fall back to the database whenever Redis cannot answer."""
 
     mirrors = True
@@ -87,27 +86,6 @@ class RedisStore(RevocationStore):
             connections, self._reader_connections = self._reader_connections, []
         for connection in connections:
             connection.disconnect()
-
-    def key(self, kind: str, ident: str = "") -> str:
-        return f"{app_settings.REDIS_KEY_PREFIX}{kind}:{ident}"
-
-    @property
-    def warm_key(self) -> str:
-        return self.key("warm")
-
-    @property
-    def rebuild_lock_key(self) -> str:
-        return self.key("rebuild")
-
-    @property
-    def trust_keys(self) -> tuple[str, str]:
-        """What every invalidation deletes: the warm marker, and the lock of any rebuild that
-        might otherwise mark the mirror warm over what it did not read."""
-        return self.warm_key, self.rebuild_lock_key
-
-    @staticmethod
-    def owner_value(user_id: str) -> bytes:
-        return b"+" + user_id.encode()
 
     # -- the hot path: one EVALSHA ------------------------------------------------------
     def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
@@ -185,12 +163,6 @@ class RedisStore(RevocationStore):
         except RedisUnavailable:
             pass  # the database answers this request; the next read tries again
 
-    def token_bucket(self, jti: str, exp: int | None) -> str:
-        """Revoked jtis live as fields of small hashes, one per hour of expiry and two-letter
-        prefix: about 35 bytes each instead of 133 as keys of their own (see Benchmarks)."""
-        hour = "never" if exp is None else str(exp // 3600)
-        return self.key("t", f"{hour}:{jti[:2]}")
-
     # -- mirroring ----------------------------------------------------------------------
     def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
         return self._mirror(lambda c: self.write_token(c, jti, expires_at))
@@ -214,43 +186,6 @@ class RedisStore(RevocationStore):
             # trying in the background, so this request does not wait a timeout for it.
             self.guard.invalidate()
             return False
-
-    def write_device(
-        self, client: Any, device_id: str, owner: str | None, expires_at: datetime | None
-    ) -> None:
-        key = self.key("d", device_id)
-        milliseconds = 0 if expires_at is None else self._milliseconds_until(expires_at)
-        if expires_at is not None and milliseconds <= 0:
-            return  # every token of the device is past exp + leeway already
-        if owner is None:
-            client.set(key, REVOKED, px=milliseconds or None)
-        else:
-            client.register_script(SET_LIVE)(
-                keys=[key], args=[self.owner_value(owner), milliseconds]
-            )
-
-    def write_token(self, client: Any, jti: str, expires_at: datetime | None) -> None:
-        if expires_at is None:
-            client.hset(self.token_bucket(jti, None), jti, "1")
-            return
-        exp = int(expires_at.timestamp())
-        bucket = self.token_bucket(jti, exp)
-        if self._milliseconds_until(exp) > 0:
-            client.hset(bucket, jti, "1")
-            # The hash lives until the end of its hour: past every exp it holds.
-            client.pexpire(bucket, self._milliseconds_until((exp // 3600 + 1) * 3600))
-
-    @staticmethod
-    def _milliseconds_until(moment: datetime | float) -> int:
-        """Milliseconds until ``moment`` (a datetime or a POSIX time) plus the leeway: entries
-        are kept through the leeway too, or a token comes back during it. Plain seconds, so
-        that an ``exp`` in the last hour of year 9999 cannot overflow a datetime."""
-        seconds = moment.timestamp() if isinstance(moment, datetime) else moment
-        remaining = seconds + app_settings.LEEWAY.total_seconds() - time.time()
-        return int(remaining * 1000)
-
-    def write_generation(self, client: Any, user_id: str, generation: int) -> None:
-        client.register_script(SET_MAX)(keys=[self.key("u", user_id)], args=[generation])
 
     # -- beside the requests: audit and rebuild (rebuild.py) ----------------------------
     def audit(self) -> None:
@@ -299,7 +234,7 @@ class RedisStore(RevocationStore):
 
     def _mark_down(self, error: Exception) -> None:
         self._retry_at = time.monotonic() + app_settings.REDIS_RETRY_INTERVAL.total_seconds()
-        if not self._down:  # log the outage once, not once a request (G3)
+        if not self._down:  # log the outage once, not once a request
             self._down = True
             logger.error(
                 "Redis is unreachable (%s); checking revocations in the database.",

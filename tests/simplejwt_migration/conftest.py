@@ -3,11 +3,11 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def forget_process_state():
-    from authtokens import keys, limits, tokens, usage
+    from authtokens import jws, keys, limits, usage
     from authtokens.store import reset_stores
 
     reset_stores()
     keys.clear_key_ring_cache(setting="AUTHTOKENS")
-    tokens._parse_header.cache_clear()
+    jws.parse_header.cache_clear()
     limits.reset()
     usage.reset()
