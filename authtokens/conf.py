@@ -64,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
     # Proxies in front of the site that append to X-Forwarded-For: the client's address is
     # the Nth entry from the right. 0: REMOTE_ADDR only, so a client cannot pick its address.
     "TRUSTED_PROXY_COUNT": 0,
-    # Failed attempts allowed per window ("count/[n]s|min|h|d") before 429 (limits.py); only
+    # Failed attempts allowed per window ("count/[n]s|min|h|d") before 429 (limits); only
     # failures count. None disables one limit; FAILURE_LIMITS = None disables them all.
     "FAILURE_LIMITS": {
         # One client guessing one account: someone who forgot their password gets 10 tries,

@@ -3,7 +3,7 @@
 Resource servers authenticate as clients with HTTP Basic (RFC 7662 section 2.1, RFC 6749
 section 2.3.1), using an id and secret from ``AUTHTOKENS["INTROSPECTION_CLIENTS"]``, each
 form-encoded (``application/x-www-form-urlencoded``) before Base64, as section 2.3.1 says.
-Refused credentials count per client id and per address (``limits.py``): past the limit,
+Refused credentials count per client id and per address (``limits``): past the limit,
 429 with ``Retry-After`` before any secret is compared.
 """
 
