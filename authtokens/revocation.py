@@ -13,19 +13,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 
 from . import clock, tokens
 from .models import (
     Device,
-    PendingMirrorWrite,
     Reason,
     RevocationEvent,
     RevokedAccessToken,
     UserTokenState,
 )
 from .signals import tokens_revoked
-from .store import RevocationStore, get_store
+from .store import RevocationStore, get_store, outbox
 
 logger = logging.getLogger("authtokens.revocation")
 
@@ -99,18 +98,8 @@ def mirror_on_commit(write: Callable[[RevocationStore], bool]) -> None:
     commit and copy").
     """
     store = get_store()
-    if not store.mirrors:
-        return
-    pending = PendingMirrorWrite.objects.create()
-
-    def copy() -> None:
-        if write(store):
-            try:
-                PendingMirrorWrite.objects.filter(pk=pending.pk).delete()
-            except DatabaseError:  # the row stays; the audit forces a rebuild: safe
-                logger.warning("Could not clear a pending mirror write.")
-
-    transaction.on_commit(copy)
+    if store.mirrors:
+        outbox.copy_on_commit(lambda: write(store))
 
 
 def mirror_device_on_commit(device_id: str, user_id: str, expires_at: Any) -> None:

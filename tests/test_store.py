@@ -19,6 +19,7 @@ from authtokens.store.database import DatabaseStore
 from authtokens.store.redis import RedisStore
 from tests.conftest import bearer
 from tests.factories import UserFactory
+from tests.memory_store import MemoryStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,6 +37,8 @@ class RebuiltRedisStore(RedisStore):
 @pytest.fixture(
     params=[
         pytest.param(DatabaseStore, id="database"),
+        # The recipe's example (README, "Add a revocation store"): what a new store must pass.
+        pytest.param(MemoryStore, id="memory"),
         pytest.param(RedisStore, id="redis", marks=pytest.mark.redis),
         pytest.param(RebuiltRedisStore, id="rebuilt", marks=pytest.mark.redis),
     ]

@@ -34,7 +34,9 @@ class RevocationStore(ABC):
     """Answer ``get_state`` for the hot path; the ``*_revoked`` hooks run after a commit.
 
     The database is always the source of truth: services write it first, in a transaction, and
-    call the hooks on commit so that a faster store can mirror what was written.
+    call the hooks on commit so that a faster store can mirror what was written. This class is
+    the whole contract; ``tests/test_store.py`` (the ``contract_store`` tests) is what a new
+    store must pass (README, "Add a revocation store").
     """
 
     #: Whether the ``*_revoked`` hooks copy anything (the database store is the truth itself).
@@ -63,6 +65,12 @@ class RevocationStore(ABC):
     def user_revoked(self, user_id: str, generation: int) -> bool:
         """Mirror a user's new token generation."""
         return True
+
+    def rebuild(self) -> int | None:
+        """Copy every live revocation from the database into the mirror and trust it again;
+        return how many were copied, or None if it could not run now. A store that mirrors
+        nothing has nothing to copy."""
+        return 0
 
     def close(self) -> None:
         """Release what the instance holds (threads, connections) when it is replaced."""

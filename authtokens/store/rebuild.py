@@ -18,8 +18,7 @@ from typing import Any, Protocol, TypeVar
 from django.db import DatabaseError, connection
 from redis.exceptions import RedisError
 
-from .. import clock
-from ..models import PendingMirrorWrite
+from . import outbox
 from .scripts import EXTEND_LOCK, FINISH_REBUILD, READ_STATE_SHA, RELEASE_LOCK
 
 logger = logging.getLogger("authtokens.store")
@@ -82,12 +81,7 @@ class Rebuilder:
         older than its commit can explain), then start a rebuild. The rows stay: only a
         rebuild that read the database after they committed may delete them."""
         store = self.store
-        try:
-            stale = PendingMirrorWrite.objects.filter(
-                created_at__lt=clock.now() - PENDING_GRACE
-            ).exists()
-        except DatabaseError:
-            stale = False  # cannot tell; the next audit asks again
+        stale = outbox.stale(PENDING_GRACE)
         try:
             run_id, warm = store.run(lambda c: (c.info("server")["run_id"], c.get(store.warm_key)))
             if warm is None or not (stale or warm.decode() != run_id):
@@ -139,7 +133,7 @@ class Rebuilder:
                 return None
             # Read before the copy: every row listed here committed before the copy's reads,
             # so the copy covers its revocation and may retire it once the mirror is warm.
-            covered = list(PendingMirrorWrite.objects.values_list("pk", flat=True))
+            covered = outbox.listed()
             run_id = store.run(lambda c: c.info("server")["run_id"])
             count = store.run(lambda c: self._copy(c, store.database.mirror_contents(), nonce))
             done = store.run(
@@ -155,7 +149,7 @@ class Rebuilder:
             return None
         if not done:
             return None
-        self._retire(covered)
+        outbox.retire(covered)
         logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
         return count
 
@@ -183,14 +177,6 @@ class Rebuilder:
         )
         if not pipe.execute()[-1]:
             raise RebuildLockLost()
-
-    def _retire(self, covered: list[int]) -> None:
-        """Delete the outbox rows a warm, rebuilt mirror now holds."""
-        try:
-            for start in range(0, len(covered), BATCH):
-                PendingMirrorWrite.objects.filter(pk__in=covered[start : start + BATCH]).delete()
-        except DatabaseError:  # the rows stay; an audit forces another rebuild: safe
-            logger.warning("Could not clear pending mirror writes after a rebuild.")
 
     def _release(self, lock: str, nonce: str) -> None:
         """Release our lock now, whatever the retry window says, or have the guard do it."""

@@ -21,12 +21,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import DatabaseError
 from django_redis import get_redis_connection
 from redis.exceptions import NoScriptError, RedisError
 
 from ..conf import app_settings
-from ..models import PendingMirrorWrite
+from . import outbox
 from .auditor import Auditor
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
@@ -202,11 +201,7 @@ class RedisStore(MirrorLayout, RevocationStore):
     def _recover(self, client: Any) -> None:
         """First contact after an outage: a copy may have failed in any process meanwhile,
         while this one could not see the marker drop. Check the outbox before trusting."""
-        try:
-            pending = PendingMirrorWrite.objects.exists()
-        except DatabaseError:
-            pending = True
-        if pending:
+        if outbox.anything_pending():
             client.delete(*self.trust_keys)
 
     # -- failure handling ---------------------------------------------------------------

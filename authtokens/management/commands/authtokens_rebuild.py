@@ -7,7 +7,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from authtokens.store import get_store
-from authtokens.store.redis import RedisStore
 
 
 class Command(BaseCommand):
@@ -15,9 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         store = get_store()
-        if not isinstance(store, RedisStore):
-            raise CommandError("The configured REVOCATION_STORE is not the Redis store.")
+        if not store.mirrors:
+            raise CommandError("The configured REVOCATION_STORE mirrors nothing to rebuild.")
         count = store.rebuild()
         if count is None:
-            raise CommandError("Redis is unreachable, or another process is rebuilding; retry.")
-        self.stdout.write(f"Mirrored {count} revocations into Redis.")
+            raise CommandError("The mirror is unreachable, or another process is rebuilding; retry.")
+        self.stdout.write(f"Mirrored {count} revocations.")
