@@ -18,5 +18,5 @@ class Command(BaseCommand):
             raise CommandError("The configured REVOCATION_STORE mirrors nothing to rebuild.")
         count = store.rebuild()
         if count is None:
-            raise CommandError("The mirror is unreachable, or another process is rebuilding; retry.")
+            raise CommandError("The mirror is unreachable, or being rebuilt elsewhere; retry.")
         self.stdout.write(f"Mirrored {count} revocations.")
