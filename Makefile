@@ -43,7 +43,7 @@ bench:
 
 # The load test: 16 clients against gunicorn for 60 s; 0 revoked tokens may get in.
 load: $(STAMP)
-	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m tests.load
 
 # Extract authtokens' messages into its catalog, then compile every catalog (needs gettext).
 LANGUAGE ?= fr

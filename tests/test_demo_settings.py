@@ -104,8 +104,8 @@ def test_the_demo_starts_for_development_with_debug_on():
             {"AT_DB_NAME": "x", "AT_DB_PORT": "5432", "AT_REDIS_URL": "redis://127.0.0.1:1/0"},
         ),
         ("benchmarks.settings", {}),
-        (  # as benchmarks/load.py starts it
-            "benchmarks.load_settings",
+        (  # as the load test (tests/load) starts it
+            "tests.load.settings",
             {
                 "DEBUG": "0",
                 "SECRET_KEY": "load-test-" + "s" * 40,
