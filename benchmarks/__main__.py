@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 from . import e2e, prepare, report
 from .common import INSTANCE, ROOT, SCHEMES, flush, redis_client, run_worker
@@ -73,6 +74,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=str(ROOT / "benchmarks" / "results"),
         help="directory of results.md, results.png, results.json",
     )
+    _add_sizes(parser)
+    parser.add_argument("--skip-e2e", action="store_true", help="in-process figures only")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite results.md/png from results.json"
+    )
+    args = parser.parse_args(argv)
+    for key, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
+def _add_sizes(parser: argparse.ArgumentParser) -> None:
+    """The flags of FULL's keys: each left unset takes FULL's value, or QUICK's with --quick."""
     parser.add_argument("--dbs", help="comma-separated: sqlite,postgres")
     parser.add_argument("--rounds", type=int, help="end-to-end rounds (every scheme per round)")
     parser.add_argument("--duration", type=int, help="seconds of each wrk run")
@@ -94,15 +109,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--profile-n", type=int)
     parser.add_argument("--profile-calls", type=int)
     parser.add_argument("--propagation-trials", type=int, help="revocations timed to 3 workers")
-    parser.add_argument("--skip-e2e", action="store_true", help="in-process figures only")
-    parser.add_argument(
-        "--report-only", action="store_true", help="rewrite results.md/png from results.json"
-    )
-    args = parser.parse_args(argv)
-    for key, value in (QUICK if args.quick else FULL).items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    return args
 
 
 def preflight(args: argparse.Namespace) -> None:
@@ -122,84 +128,19 @@ def main(argv: list[str] | None = None) -> int:
         report.write(json.loads((out / "results.json").read_text()), out)
         return 0
     started = time.monotonic()
-    # One run at a time: runs share the `bench` database, the SQLite file, ports 8711-8712
-    # and Redis DB 14, and two at once break each other (and their figures).
-    lock = open(f"/tmp/authtokens-bench{INSTANCE}.lock", "w")  # noqa: SIM115 (held until exit)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        sys.exit("Another benchmark run holds /tmp/authtokens-bench.lock; wait for it.")
+    _lock = _hold_lock()  # referenced until main returns: the lock is held until then
     preflight(args)
     dbs = [db for db in args.dbs.split(",") if db]
     load_before = os.getloadavg()
     flush(redis_client())  # database 14 only: the benchmark's own
     results: dict = {"config": vars(args), "e2e": {}, "inprocess": {}, "revocation": {}}
     for db in dbs:
-        log(f"{db}: fresh database, migrations", started)
-        prepare.recreate(db)
-        creds = run_worker("fixtures", [], db)
-        if not args.skip_e2e:
-            log(
-                f"{db}: end to end, {args.rounds} rounds x {len(SCHEMES)} schemes x "
-                f"{args.duration}s",
-                started,
-            )
-            results["e2e"][db] = e2e.run(
-                db, creds, args.rounds, args.duration, args.connections, args.warmup
-            )
-        log(f"{db}: in process", started)
-        results["inprocess"][db] = run_worker(
-            "inprocess",
-            [
-                "--db",
-                db,
-                "--rounds",
-                str(args.inproc_rounds),
-                "--requests",
-                str(args.inproc_requests),
-                "--refresh-rounds",
-                str(args.refresh_rounds),
-                "--refreshes",
-                str(args.refreshes),
-            ],
-            db,
-        )
+        per_request(args, db, results, started)
     for i, db in enumerate(reversed(dbs)):  # the Redis-only figures once, on the last database
         log(f"{db}: revocation figures", started)
         extra = [] if i == 0 else ["--skip-redis"]
-        results["revocation"][db] = run_worker(
-            "revocation",
-            [
-                "--db",
-                db,
-                "--devices",
-                args.devices,
-                "--reps",
-                str(args.reps),
-                "--memory-n",
-                str(args.memory_n),
-                "--denylist-n",
-                str(args.denylist_n),
-                "--rounds",
-                str(args.denylist_rounds),
-                "--requests",
-                str(args.denylist_requests),
-                "--cycles",
-                str(args.denylist_cycles),
-                *extra,
-            ],
-            db,
-        )
-    log(f"{dbs[-1]}: propagation to 3 workers", started)
-    results["propagation"] = run_worker(
-        "propagation", ["--db", dbs[-1], "--trials", str(args.propagation_trials)], dbs[-1]
-    )
-    log(f"{dbs[-1]}: profile of the hot path", started)
-    results["profile"] = run_worker(
-        "profile",
-        ["--db", dbs[-1], "--n", str(args.profile_n), "--calls", str(args.profile_calls)],
-        dbs[-1],
-    )
+        results["revocation"][db] = run_worker("revocation", _revocation_args(args, db, extra), db)
+    last_database(args, dbs[-1], results, started)
     flush(redis_client())
     results["wall_seconds"] = time.monotonic() - started
     results["load"] = {"before": load_before, "after": os.getloadavg()}
@@ -209,6 +150,61 @@ def main(argv: list[str] | None = None) -> int:
     report.write(results, out)
     log(f"wrote {out / 'results.md'} and {out / 'results.png'}", started)
     return 0
+
+
+def _hold_lock() -> IO[str]:
+    """One run at a time: runs share the `bench` database, the SQLite file, ports 8711-8712
+    and Redis DB 14, and two at once break each other (and their figures)."""
+    lock = open(f"/tmp/authtokens-bench{INSTANCE}.lock", "w")  # noqa: SIM115 (held until exit)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit("Another benchmark run holds /tmp/authtokens-bench.lock; wait for it.")
+    return lock
+
+
+def per_request(args: argparse.Namespace, db: str, results: dict, started: float) -> None:
+    """A fresh ``db``, then its end-to-end and in-process figures."""
+    log(f"{db}: fresh database, migrations", started)
+    prepare.recreate(db)
+    creds = run_worker("fixtures", [], db)
+    if not args.skip_e2e:
+        log(
+            f"{db}: end to end, {args.rounds} rounds x {len(SCHEMES)} schemes x {args.duration}s",
+            started,
+        )
+        results["e2e"][db] = e2e.run(
+            db, creds, args.rounds, args.duration, args.connections, args.warmup
+        )
+    log(f"{db}: in process", started)
+    results["inprocess"][db] = run_worker(
+        "inprocess",
+        ["--db", db, "--rounds", str(args.inproc_rounds), "--requests", str(args.inproc_requests)]
+        + ["--refresh-rounds", str(args.refresh_rounds), "--refreshes", str(args.refreshes)],
+        db,
+    )
+
+
+def _revocation_args(args: argparse.Namespace, db: str, extra: list[str]) -> list[str]:
+    return [
+        *("--db", db, "--devices", args.devices, "--reps", str(args.reps)),
+        *("--memory-n", str(args.memory_n), "--denylist-n", str(args.denylist_n)),
+        *("--rounds", str(args.denylist_rounds), "--requests", str(args.denylist_requests)),
+        *("--cycles", str(args.denylist_cycles)),
+        *extra,
+    ]
+
+
+def last_database(args: argparse.Namespace, db: str, results: dict, started: float) -> None:
+    """The figures taken once, on the last database: propagation, then the profile."""
+    log(f"{db}: propagation to 3 workers", started)
+    results["propagation"] = run_worker(
+        "propagation", ["--db", db, "--trials", str(args.propagation_trials)], db
+    )
+    log(f"{db}: profile of the hot path", started)
+    results["profile"] = run_worker(
+        "profile", ["--db", db, "--n", str(args.profile_n), "--calls", str(args.profile_calls)], db
+    )
 
 
 if __name__ == "__main__":
