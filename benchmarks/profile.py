@@ -24,72 +24,86 @@ def _per_call(fn: Any, n: int, repeats: int = 5) -> float:
     return best
 
 
-def breakdown(n: int) -> dict[str, dict[str, float]]:
-    """Microseconds per call of each step, outside the request cycle."""
+def _store(name: str) -> Any:
+    """Settings with authtokens on the benchmark's ``name`` store ("redis" or "database")."""
     from django.conf import settings
     from django.test import override_settings
+
+    from benchmarks.settings import STORES
+
+    return override_settings(AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[name]})
+
+
+def breakdown(n: int) -> dict[str, dict[str, float]]:
+    """Microseconds per call of each step, outside the request cycle."""
+    from benchmarks.fixtures import credentials
+
+    creds = credentials()
+    ours = creds["authtokens-redis"]["Authorization"].split()[1]
+    simple = creds["simplejwt"]["Authorization"].split()[1].encode()
+    result: dict[str, dict[str, float]] = {}
+    for store_name in ("redis", "database"):
+        name = f"authtokens-{'redis' if store_name == 'redis' else 'db'}"
+        result[name] = _authtokens_steps(store_name, ours, n)
+    result |= _simplejwt_steps(simple, n)
+    return {k: {step: us * 1e6 for step, us in v.items()} for k, v in result.items()}
+
+
+def _authtokens_steps(store_name: str, ours: str, n: int) -> dict[str, float]:
+
+    from authtokens import services, tokens
+    from authtokens.authentication import LazyUser, authenticate_token
+    from authtokens.store import get_store
+
+    claims = tokens.decode(ours, token_type=tokens.ACCESS)
+    ids = claims
+    with _store(store_name):
+        store = get_store()
+        state = store.get_state(ids)
+        return {
+            "tokens.decode (parse, verify HS256, claims)": _per_call(
+                lambda: tokens.decode(ours, token_type=tokens.ACCESS), n
+            ),
+            f"store.get_state ({store_name})": _per_call(lambda: store.get_state(ids), n),
+            "RevocationState.check": _per_call(lambda: state.check(claims), n),
+            "LazyUser(sub)": _per_call(lambda: LazyUser(claims["sub"]), n),
+            "total: authenticate_token": _per_call(lambda: authenticate_token(ours), n),
+            "services.authenticate": _per_call(lambda: services.authenticate(ours), n),
+        }
+
+
+def _simplejwt_steps(simple: bytes, n: int) -> dict[str, dict[str, float]]:
+    """simplejwt's steps, its stateless variant, and a bare PyJWT decode for reference."""
+    import jwt
+    from django.conf import settings
     from rest_framework_simplejwt.authentication import (
         JWTAuthentication as SimpleJWT,
     )
     from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-    from authtokens import services, tokens
-    from authtokens.authentication import LazyUser, authenticate_token
-    from authtokens.store import get_store
-    from benchmarks.fixtures import credentials
-    from benchmarks.settings import STORES
-
-    creds = credentials()
-    ours = creds["authtokens-redis"]["Authorization"].split()[1]
-    simple = creds["simplejwt"]["Authorization"].split()[1].encode()
-    claims = tokens.decode(ours, token_type=tokens.ACCESS)
-    ids = claims
-    result: dict[str, dict[str, float]] = {}
-    for store_name in ("redis", "database"):
-        with override_settings(
-            AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[store_name]}
-        ):
-            store = get_store()
-            state = store.get_state(ids)
-            # The lambdas run right here, inside this iteration: binding late is what we want.
-            result[f"authtokens-{'redis' if store_name == 'redis' else 'db'}"] = {
-                "tokens.decode (parse, verify HS256, claims)": _per_call(
-                    lambda: tokens.decode(ours, token_type=tokens.ACCESS), n
-                ),
-                f"store.get_state ({store_name})": _per_call(
-                    lambda: store.get_state(ids),  # noqa: B023
-                    n,
-                ),
-                "RevocationState.check": _per_call(
-                    lambda: state.check(claims),  # noqa: B023
-                    n,
-                ),
-                "LazyUser(sub)": _per_call(lambda: LazyUser(claims["sub"]), n),
-                "total: authenticate_token": _per_call(lambda: authenticate_token(ours), n),
-                "services.authenticate": _per_call(lambda: services.authenticate(ours), n),
-            }
     auth = SimpleJWT()
     stateless = JWTStatelessUserAuthentication()
     validated = auth.get_validated_token(simple)
-    result["simplejwt"] = {
-        "get_validated_token (PyJWT decode, HS256)": _per_call(
-            lambda: auth.get_validated_token(simple), n
-        ),
-        "get_user (one SELECT)": _per_call(lambda: auth.get_user(validated), n),
-        "total": _per_call(lambda: auth.get_user(auth.get_validated_token(simple)), n),
-    }
-    result["simplejwt-stateless"] = {
-        "total": _per_call(lambda: stateless.get_user(stateless.get_validated_token(simple)), n),
-    }
-    import jwt
-
     key = settings.SIMPLE_JWT["SIGNING_KEY"]
-    result["reference"] = {
-        "bare jwt.decode HS256 (PyJWT)": _per_call(
-            lambda: jwt.decode(simple, key, algorithms=["HS256"]), n
-        ),
+    return {
+        "simplejwt": {
+            "get_validated_token (PyJWT decode, HS256)": _per_call(
+                lambda: auth.get_validated_token(simple), n
+            ),
+            "get_user (one SELECT)": _per_call(lambda: auth.get_user(validated), n),
+            "total": _per_call(lambda: auth.get_user(auth.get_validated_token(simple)), n),
+        },
+        "simplejwt-stateless": {
+            "total": _per_call(
+                lambda: stateless.get_user(stateless.get_validated_token(simple)), n
+            ),
+        },
+        "reference": {
+            "bare jwt.decode HS256 (PyJWT)": _per_call(
+                lambda: jwt.decode(simple, key, algorithms=["HS256"]), n
+            ),
+        },
     }
-    return {k: {step: us * 1e6 for step, us in v.items()} for k, v in result.items()}
 
 
 def _merge(frame: Any, prefix: tuple, acc: dict[tuple, float], depth: int, max_depth: int) -> None:
@@ -104,18 +118,13 @@ def _merge(frame: Any, prefix: tuple, acc: dict[tuple, float], depth: int, max_d
 
 def hot_path(calls: int, store_name: str) -> dict[str, Any]:
     """pyinstrument over ``calls`` of authtokens' DRF entry point (authenticate_token)."""
-    from django.conf import settings
-    from django.test import override_settings
     from pyinstrument import Profiler
 
     from authtokens.authentication import authenticate_token
     from benchmarks.fixtures import credentials
-    from benchmarks.settings import STORES
 
     token = credentials()["authtokens-redis"]["Authorization"].split()[1]
-    with override_settings(
-        AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES[store_name]}
-    ):
+    with _store(store_name):
         for _ in range(100):
             authenticate_token(token)
         profiler = Profiler(interval=0.0002)
@@ -125,7 +134,16 @@ def hot_path(calls: int, store_name: str) -> dict[str, Any]:
             authenticate_token(token)
         elapsed = time.perf_counter() - start
         profiler.stop()
-    root = profiler.last_session.root_frame()
+    return {
+        "store": store_name,
+        "calls": calls,
+        "us_per_call_under_profiler": 1e6 * elapsed / calls,
+        "tree": _tree(profiler.last_session.root_frame()),
+    }
+
+
+def _tree(root: Any) -> list[str]:
+    """The call paths under authenticate_token, merged, as indented lines: share, then frame."""
     acc: dict[tuple, float] = {}
     _merge(root, (), acc, 0, 16)
     top = [k for k in acc if k[-1].startswith("authenticate_token ")]
@@ -143,34 +161,27 @@ def hot_path(calls: int, store_name: str) -> dict[str, Any]:
 
     for key in top:
         render(key, 0)
-    return {
-        "store": store_name,
-        "calls": calls,
-        "us_per_call_under_profiler": 1e6 * elapsed / calls,
-        "tree": lines,
-    }
+    return lines
 
 
 def split_costs(n: int) -> dict[str, float]:
     """The store round trip itself versus what the Python around it costs (microseconds)."""
-    from django.conf import settings
-    from django.db import connection
-    from django.test import override_settings
-    from django.test.utils import CaptureQueriesContext
-    from django_redis import get_redis_connection
-
     from authtokens import tokens
-    from authtokens.store import get_store
     from benchmarks.fixtures import credentials
-    from benchmarks.settings import STORES
 
     token = credentials()["authtokens-redis"]["Authorization"].split()[1]
-    claims = tokens.decode(token, token_type=tokens.ACCESS)
-    ids = claims
-    out: dict[str, float] = {}
-    with override_settings(
-        AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES["database"]}
-    ):
+    ids = tokens.decode(token, token_type=tokens.ACCESS)
+    out = {**_database_split(ids, n), **_redis_split(ids, n)}
+    return {k: v * 1e6 for k, v in out.items()}
+
+
+def _database_split(ids: Any, n: int) -> dict[str, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from authtokens.store import get_store
+
+    with _store("database"):
         store = get_store()
         with CaptureQueriesContext(connection) as captured:
             store.get_state(ids)
@@ -181,13 +192,21 @@ def split_costs(n: int) -> dict[str, float]:
             cursor.execute(sql)
             cursor.fetchall()
 
-        out["database get_state"] = _per_call(lambda: store.get_state(ids), n)
-        out["database: the same SQL through a raw cursor"] = _per_call(raw, n)
-    with override_settings(AUTHTOKENS={**settings.AUTHTOKENS, "REVOCATION_STORE": STORES["redis"]}):
+        return {
+            "database get_state": _per_call(lambda: store.get_state(ids), n),
+            "database: the same SQL through a raw cursor": _per_call(raw, n),
+        }
+
+
+def _redis_split(ids: Any, n: int) -> dict[str, float]:
+    from django_redis import get_redis_connection
+
+    from authtokens.store import get_store
+    from authtokens.store.scripts import READ_STATE_SHA
+
+    with _store("redis"):
         store = get_store()
         client = get_redis_connection("default")
-        from authtokens.store.scripts import READ_STATE_SHA
-
         keys = [
             store.key("d", ids["did"]),
             store.key("u", ids["sub"]),
@@ -202,10 +221,11 @@ def split_costs(n: int) -> dict[str, float]:
         def raw_get() -> None:
             client.get(keys[0])
 
-        out["redis get_state"] = _per_call(lambda: store.get_state(ids), n)
-        out["redis: the same EVALSHA on a raw client"] = _per_call(raw_read, n)
-        out["redis: one plain GET on a raw client"] = _per_call(raw_get, n)
-    return {k: v * 1e6 for k, v in out.items()}
+        return {
+            "redis get_state": _per_call(lambda: store.get_state(ids), n),
+            "redis: the same EVALSHA on a raw client": _per_call(raw_read, n),
+            "redis: one plain GET on a raw client": _per_call(raw_get, n),
+        }
 
 
 def main() -> None:

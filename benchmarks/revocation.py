@@ -27,51 +27,25 @@ from .common import (
 
 
 def logout_all(sizes: list[int], reps: int) -> list[dict[str, Any]]:
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
-
     from authtokens import services
     from authtokens.models import Device
 
-    users = get_user_model()
     client = redis_client()
     rows = []
     for size in sizes:
-        users.objects.filter(username=f"bench-devices-{size}").delete()
-        user = users.objects.create(username=f"bench-devices-{size}")
-        now = timezone.now()
-        expires = now + timedelta(hours=1)
-        Device.objects.bulk_create(
-            [
-                Device(user=user, name=f"d{i}", kind="web", audience="web", expires_at=expires)
-                for i in range(size)
-            ],
-            batch_size=2000,
-        )
+        user = _user_with_devices(size)
         services.logout_all(user)  # first one: UserTokenState row, Lua script cached
         times, statements, server_calls, client_calls, detail = [], [], [], [], {}
         for _ in range(reps):
             Device.objects.filter(user=user).update(revoked_at=None, revoked_reason="")
-            gc.collect()
-            counter, restore = count_client_commands()
-            before = command_calls(client)
-            counter["n"] = 0
-            with CaptureQueriesContext(connection) as queries:
-                start = time.perf_counter()
-                services.logout_all(user)
-                elapsed = time.perf_counter() - start
-            sent = counter["n"]
-            restore()
-            delta = command_delta(before, command_calls(client))
+            elapsed, queries, sent, delta = _timed_logout_all(user, client)
             if not detail or sum(delta.values()) < sum(detail.values()):
                 detail = delta
             times.append(elapsed)
-            statements.append(len(queries.captured_queries))
+            statements.append(len(queries))
             server_calls.append(sum(detail.values()))
             client_calls.append(sent)
-            sql = [q["sql"].split()[0] for q in queries.captured_queries]
+            sql = [q["sql"].split()[0] for q in queries]
         revoked = Device.objects.filter(user=user, revoked_at__isnull=False).count()
         rows.append(
             {
@@ -87,6 +61,48 @@ def logout_all(sizes: list[int], reps: int) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _user_with_devices(size: int) -> Any:
+    """A fresh user ``bench-devices-<size>`` with ``size`` live web devices."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from authtokens.models import Device
+
+    users = get_user_model()
+    users.objects.filter(username=f"bench-devices-{size}").delete()
+    user = users.objects.create(username=f"bench-devices-{size}")
+    expires = timezone.now() + timedelta(hours=1)
+    Device.objects.bulk_create(
+        [
+            Device(user=user, name=f"d{i}", kind="web", audience="web", expires_at=expires)
+            for i in range(size)
+        ],
+        batch_size=2000,
+    )
+    return user
+
+
+def _timed_logout_all(user: Any, client: Any) -> tuple[float, list[dict], int, dict]:
+    """One logout-all: seconds, SQL queries, Redis commands sent, server-side command delta."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from authtokens import services
+
+    gc.collect()
+    counter, restore = count_client_commands()
+    before = command_calls(client)
+    counter["n"] = 0
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        services.logout_all(user)
+        elapsed = time.perf_counter() - start
+    sent = counter["n"]
+    restore()
+    delta = command_delta(before, command_calls(client))
+    return elapsed, list(queries.captured_queries), sent, delta
 
 
 def _fill(client: Any, keys: Any, ttl_ms: int, batch: int = 10000) -> int:
@@ -108,9 +124,7 @@ def _used_memory(client: Any) -> int:
 
 def memory(n: int) -> dict[str, Any]:
     """Bytes per revoked token: authtokens' key shape versus a whole-JWT key, both with a TTL."""
-    import jwt
     from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
     from authtokens import services, tokens
     from authtokens.store.redis import RedisStore
@@ -120,41 +134,10 @@ def memory(n: int) -> dict[str, Any]:
     user = get_user_model().objects.get(username="bench")
     access = services.issue(user, client="web", device_name="memory").access
     claims = tokens.decode(access, token_type=tokens.ACCESS)
-    header = jwt.get_unverified_header(access)
     ttl_ms = 15 * 60 * 1000
-
-    # The store's own mirror write, once: a field in a per-hour, per-prefix hash.
-    flush(client)
-    sample_jti = tokens.new_jti()
-    expires_at = timezone.now() + timedelta(minutes=15)
-    store.token_revoked(sample_jti, expires_at)
-    sample_key = store.token_bucket(sample_jti, int(expires_at.timestamp()))
-    written = client.keys("*")
-    assert written == [sample_key.encode()], written
-    assert client.hexists(sample_key, sample_jti) and client.pttl(sample_key) > 0
-    ours_usage = client.memory_usage(sample_key)
-
-    # n revocations through the store's own write, pipelined.
-    flush(client)
-    base = _used_memory(client)
-    pipe = client.pipeline(transaction=False)
-    for i in range(n):
-        store.write_token(pipe, tokens.new_jti(), expires_at)
-        if i % 10000 == 0:
-            pipe.execute()
-    pipe.execute()
-    ours = (_used_memory(client) - base) / n
-
-    def naive_keys():  # type: ignore[no-untyped-def]
-        for _ in range(n):
-            yield jwt.encode({**claims, "jti": tokens.new_jti()}, "x" * 32, headers=header)
-
-    flush(client)
-    base = _used_memory(client)
-    _fill(client, naive_keys(), ttl_ms)
-    naive = (_used_memory(client) - base) / n
-    naive_usage = client.memory_usage(client.randomkey())
-
+    sample_key, ours_usage, expires_at = _one_revocation(client, store)
+    ours = _ours_per_token(client, store, n, expires_at)
+    naive, naive_usage = _naive_per_token(client, access, claims, n, ttl_ms)
     # For the record: the floor of a one-key-per-token layout, with the shortest sensible key.
     flush(client)
     base = _used_memory(client)
@@ -173,6 +156,60 @@ def memory(n: int) -> dict[str, Any]:
         "naive_memory_usage_one_key": naive_usage,
         "redis_version": client.info("server")["redis_version"],
     }
+
+
+def _one_revocation(client: Any, store: Any) -> tuple[str, int, Any]:
+    """The store's own mirror write, once: a field in a per-hour, per-prefix hash. Its key,
+    that key's MEMORY USAGE, and the expiry it was written with."""
+    from django.utils import timezone
+
+    from authtokens import tokens
+
+    flush(client)
+    sample_jti = tokens.new_jti()
+    expires_at = timezone.now() + timedelta(minutes=15)
+    store.token_revoked(sample_jti, expires_at)
+    sample_key = store.token_bucket(sample_jti, int(expires_at.timestamp()))
+    written = client.keys("*")
+    assert written == [sample_key.encode()], written
+    assert client.hexists(sample_key, sample_jti) and client.pttl(sample_key) > 0
+    return sample_key, client.memory_usage(sample_key), expires_at
+
+
+def _ours_per_token(client: Any, store: Any, n: int, expires_at: Any) -> float:
+    """``n`` revocations through the store's own write, pipelined: used_memory per token."""
+    from authtokens import tokens
+
+    flush(client)
+    base = _used_memory(client)
+    pipe = client.pipeline(transaction=False)
+    for i in range(n):
+        store.write_token(pipe, tokens.new_jti(), expires_at)
+        if i % 10000 == 0:
+            pipe.execute()
+    pipe.execute()
+    return (_used_memory(client) - base) / n
+
+
+def _naive_per_token(
+    client: Any, access: str, claims: dict, n: int, ttl_ms: int
+) -> tuple[float, int]:
+    """A denylist keyed by the whole JWT: used_memory per token, MEMORY USAGE of one key."""
+    import jwt
+
+    from authtokens import tokens
+
+    header = jwt.get_unverified_header(access)
+
+    def naive_keys():  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield jwt.encode({**claims, "jti": tokens.new_jti()}, "x" * 32, headers=header)
+
+    flush(client)
+    base = _used_memory(client)
+    _fill(client, naive_keys(), ttl_ms)
+    naive = (_used_memory(client) - base) / n
+    return naive, client.memory_usage(client.randomkey())
 
 
 # Server-side fill, like RedisStore.token_revoked: HSET <prefix><hour>:<2 chars> <jti> 1 and
@@ -210,32 +247,20 @@ def denylist(n: int, rounds: int, requests: int, cycles: int = 3) -> dict[str, A
     alternating empty and full ``cycles`` times so that drift hits both states alike."""
     from django.test import Client
 
-    from authtokens import tokens
     from authtokens.store.redis import RedisStore
-    from authtokens.store.scripts import READ_STATE_SHA
     from benchmarks.fixtures import credentials
-    from benchmarks.inprocess import time_requests
 
     client = redis_client()
     store = RedisStore()
-    http = Client()
-    headers = credentials()["authtokens-redis"]
-    path = "/b/authtokens/"
+    http, headers = Client(), credentials()["authtokens-redis"]
     samples: dict[str, list[float]] = {"empty": [], "full": []}
     bare: dict[str, list[float]] = {"empty": [], "full": []}
     fill_seconds, dbsize = [], 0
 
     def measure(label: str) -> None:
-        time_requests(http, path, headers, 100)  # warm: rebuilds the mirror after a flush
-        jti = tokens.new_jti()
-        bucket = store.token_bucket(jti, int(time.time()) + 900)
-        keys = [store.key("d", "x"), store.key("u", "1"), store.warm_key, bucket]
-        for _ in range(rounds):
-            samples[label].append(time_requests(http, path, headers, requests))
-            start = time.perf_counter()
-            for _ in range(requests):  # the store's read: one EVALSHA
-                client.evalsha(READ_STATE_SHA, 4, *keys, jti, b"+1")
-            bare[label].append((time.perf_counter() - start) / requests)
+        per_request, per_read = _measure(client, store, (http, headers), rounds, requests)
+        samples[label] += per_request
+        bare[label] += per_read
 
     for _ in range(cycles):
         flush(client)
@@ -256,6 +281,31 @@ def denylist(n: int, rounds: int, requests: int, cycles: int = 3) -> dict[str, A
         "full": samples["full"],
         "bare": bare,
     }
+
+
+def _measure(
+    client: Any, store: Any, caller: tuple[Any, dict], rounds: int, requests: int
+) -> tuple[list, list]:
+    """``rounds`` of ``requests`` in process by ``caller`` (a test Client and its headers;
+    seconds per request), each followed by as many bare reads of the store's shape (one
+    EVALSHA; seconds per read)."""
+    from authtokens import tokens
+    from authtokens.store.scripts import READ_STATE_SHA
+    from benchmarks.inprocess import time_requests
+
+    (http, headers), path = caller, "/b/authtokens/"
+    time_requests(http, path, headers, 100)  # warm: rebuilds the mirror after a flush
+    jti = tokens.new_jti()
+    bucket = store.token_bucket(jti, int(time.time()) + 900)
+    keys = [store.key("d", "x"), store.key("u", "1"), store.warm_key, bucket]
+    per_request, per_read = [], []
+    for _ in range(rounds):
+        per_request.append(time_requests(http, path, headers, requests))
+        start = time.perf_counter()
+        for _ in range(requests):  # the store's read: one EVALSHA
+            client.evalsha(READ_STATE_SHA, 4, *keys, jti, b"+1")
+        per_read.append((time.perf_counter() - start) / requests)
+    return per_request, per_read
 
 
 def main() -> None:
