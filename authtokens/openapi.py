@@ -32,10 +32,14 @@ except ImportError:  # pragma: no cover - the schema is optional
 
 
 def errors(*statuses: int) -> dict[int, Any]:
-    """Document the error responses of a view, all with the one error shape."""
+    """Document the error responses of a view, all with the one error shape.
+
+    415 (``unsupported_media_type``) is documented on every operation: DRF's parsers answer it
+    for a body of a media type they do not take (or whose type header they cannot read), on
+    any operation that reads a body, before the view runs."""
     if OpenApiResponse is None:  # pragma: no cover
         return {}
-    return {status: OpenApiResponse(ErrorSerializer) for status in statuses}
+    return {status: OpenApiResponse(ErrorSerializer) for status in (*statuses, 415)}
 
 
 if OpenApiAuthenticationExtension is not None:

@@ -41,7 +41,7 @@ def test_an_end_user_revokes_their_phone_in_their_panel(live_server, page, scree
     page.goto(f"{live_server.url}/account/")
     page.click(f"a[href='{PANEL}']")
     page.wait_for_selector("#result_list")
-    assert "Zoe" not in page.content()
+    assert "Zoe's tablet" not in page.content()
     screenshot(page, "account-panel")
 
     page.locator("#result_list tr", has_text="Frank's iPhone").locator(
