@@ -16,7 +16,7 @@ from django.db.models import BooleanField, Case, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -25,7 +25,6 @@ from .admin.base import (
     RevokeButtonMixin,
     SafeChangeListMixin,
     admin_url_name,
-    confirm_then,
 )
 from .admin.devices import (
     DeviceStatusFilter,
@@ -95,6 +94,11 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
     revoke_reason = Reason.USER
     revoked_message = _("Signed out “%(name)s”.")
     already_message = _("“%(name)s” was already signed out.")
+    revoke_title = _("Sign out these devices?")
+    revoked_count = ngettext_lazy(
+        "Signed out %(count)d device.", "Signed out %(count)d devices.", "count"
+    )
+    all_already = _("The selected devices were all already signed out.")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         current = When(pk=_current_device_id(request), then=Value(True))
@@ -142,21 +146,7 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
 
     @admin.action(description=_("Sign out the selected devices"))
     def revoke_devices(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return confirm_then(
-            self,
-            request,
-            queryset,
-            title=_("Sign out these devices?"),
-            revoke=lambda device: services.revoke_device(
-                device, reason=Reason.USER, actor=request.user
-            ),
-            done=lambda count: (
-                ngettext("Signed out %(count)d device.", "Signed out %(count)d devices.", count)
-                % {"count": count}
-            ),
-            already=lambda device: device.revoked_at is not None,
-            nothing_left=_("The selected devices were all already signed out."),
-        )
+        return self.revoke_selected(request, queryset)
 
     def get_urls(self) -> list[Any]:
         others = path(

@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
@@ -146,12 +146,33 @@ class RevokeButtonMixin:
     revoke_reason: str = Reason.ADMIN
     revoked_message = _("Revoked the device “%(name)s” of %(user)s.")
     already_message = _("The device “%(name)s” of %(user)s was already revoked.")
+    # The "revoke the selected devices" action's words (``revoke_selected``).
+    revoke_title = _("Revoke these devices?")
+    revoked_count = ngettext_lazy(
+        "Revoked %(count)d device.", "Revoked %(count)d devices.", "count"
+    )
+    all_already = _("The selected devices were all already revoked.")
     change_form_template: Any = "admin/authtokens/device/change_form.html"
     admin_site: Any
     opts: Any
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         raise NotImplementedError
+
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        """The body of a "revoke the selected devices" action: confirm, revoke, report."""
+        return confirm_then(
+            self,
+            request,
+            queryset,
+            title=self.revoke_title,
+            revoke=lambda device: services.revoke_device(
+                device, reason=self.revoke_reason, actor=request.user
+            ),
+            done=lambda count: self.revoked_count % {"count": count},
+            already=lambda device: device.revoked_at is not None,
+            nothing_left=self.all_already,
+        )
 
     def get_urls(self) -> list[Any]:
         revoke = path(

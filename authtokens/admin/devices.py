@@ -11,17 +11,16 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import clock, services
+from .. import clock
 from ..clients import summarize
-from ..models import Device, DeviceQuerySet, Reason
+from ..models import Device, DeviceQuerySet
 from .base import (
     DeletedWithTheirUserAdmin,
     RevokeButtonMixin,
     admin_url_name,
-    confirm_then,
     user_search_fields,
 )
 
@@ -108,21 +107,7 @@ class DeviceAdmin(RevokeButtonMixin, DeletedWithTheirUserAdmin):
 
     @admin.action(description=_("Revoke selected devices"), permissions=["revoke"])
     def revoke_devices(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        return confirm_then(
-            self,
-            request,
-            queryset.select_related("user"),
-            title=_("Revoke these devices?"),
-            revoke=lambda device: services.revoke_device(
-                device, reason=Reason.ADMIN, actor=request.user
-            ),
-            done=lambda count: (
-                ngettext("Revoked %(count)d device.", "Revoked %(count)d devices.", count)
-                % {"count": count}
-            ),
-            already=lambda device: device.revoked_at is not None,
-            nothing_left=_("The selected devices were all already revoked."),
-        )
+        return self.revoke_selected(request, queryset.select_related("user"))
 
 
 class DeviceInline(admin.TabularInline):
