@@ -1,4 +1,4 @@
-"""Issue tokens to a device: expiry rules per client kind, refresh-token rows and digests.
+"""Issue tokens to a device: expiries from its kind's policy, refresh-token rows and digests.
 
 The internals of ``services``; nothing outside it calls these.
 """
@@ -14,9 +14,8 @@ from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext
 
-from . import tokens
+from . import kinds, tokens
 from .clients import describe
 from .conf import app_settings
 from .exceptions import TokenRevoked
@@ -62,13 +61,40 @@ def mint(
 ) -> tuple[IssuedTokens, RefreshToken | None]:
     """Issue an access token (and a refresh token) to a device that is not revoked.
 
-    A refused hook or an oversized token raises ``ValueError`` and the caller's transaction
-    rolls back: nothing is written for a token that is never handed out.
+    Lifetimes come from the device's kind (``kinds.py``). A refused hook or an oversized
+    token raises ``ValueError`` and the caller's transaction rolls back: nothing is written
+    for a token that is never handed out.
     """
     extra = hook_claims(device)  # before any write
-    access_expires_at = _access_expiry(device, now)
-    refresh_expires_at = tokens.lifetime_end(now, app_settings.REFRESH_TOKEN_LIFETIME)
-    handed_out = _latest(access_expires_at, refresh_expires_at if with_refresh else now)
+    kind = kinds.of(device)
+    access_expires_at = kind.access_expiry(device, now)
+    refresh_expires_at = tokens.lifetime_end(now, kind.refresh_lifetime(device))
+    _extend_device(
+        device, now, _latest(access_expires_at, refresh_expires_at if with_refresh else now)
+    )
+    # The hook's claims first, so that ours are never shadowed (custom_claims refuses them).
+    access_claims = {**extra, **_claims(device, generation, access_expires_at)}
+    access = tokens.encode(access_claims, token_type=tokens.ACCESS)
+    refresh_token, row = None, None
+    if with_refresh:
+        refresh_token, row = _refresh_token(device, generation, now, refresh_expires_at)
+    issued = IssuedTokens(
+        access,
+        access_expires_at,
+        device,
+        refresh_token,
+        refresh_expires_at if with_refresh else None,
+    )
+    transaction.on_commit(
+        lambda: tokens_issued.send(
+            sender=Device, user_id=device.user_id, device=device, tokens=issued
+        )
+    )
+    return issued, row
+
+
+def _extend_device(device: Device, now: datetime, handed_out: datetime | None) -> None:
+    """Record the use and the latest expiry handed out, or raise ``TokenRevoked``."""
     # Conditional on "not revoked": a revocation that committed meanwhile wins, and the row
     # lock taken here makes a concurrent revocation read the expiry we are about to hand out.
     # The expiry only moves forward, computed in the database: our copy of the row may be old.
@@ -84,33 +110,22 @@ def mint(
         raise TokenRevoked()
     mirror_device_on_commit(str(device.pk), str(device.user_id), handed_out)
     device.last_used_at, device.expires_at = now, _latest(device.expires_at, handed_out)
-    # The hook's claims first, so that ours are never shadowed (custom_claims refuses them).
-    access_claims = {**extra, **_claims(device, generation, access_expires_at)}
-    access = tokens.encode(access_claims, token_type=tokens.ACCESS)
-    refresh_token, row = None, None
-    if with_refresh:
-        claims = _claims(device, generation, refresh_expires_at)
-        refresh_token = tokens.encode(claims, token_type=tokens.REFRESH)
-        row = RefreshToken.objects.create(
-            digest=refresh_digest(claims["jti"]),
-            password_digest=password_digest(device.user),
-            device=device,
-            issued_at=now,
-            expires_at=refresh_expires_at,
-        )
-    issued = IssuedTokens(
-        access,
-        access_expires_at,
-        device,
-        refresh_token,
-        refresh_expires_at if with_refresh else None,
+
+
+def _refresh_token(
+    device: Device, generation: int, now: datetime, expires_at: datetime | None
+) -> tuple[str, RefreshToken]:
+    """A new refresh token for ``device`` and its row (which keeps only a digest)."""
+    claims = _claims(device, generation, expires_at)
+    token = tokens.encode(claims, token_type=tokens.REFRESH)
+    row = RefreshToken.objects.create(
+        digest=refresh_digest(claims["jti"]),
+        password_digest=password_digest(device.user),
+        device=device,
+        issued_at=now,
+        expires_at=expires_at,
     )
-    transaction.on_commit(
-        lambda: tokens_issued.send(
-            sender=Device, user_id=device.user_id, device=device, tokens=issued
-        )
-    )
-    return issued, row
+    return token, row
 
 
 def hook_claims(device: Device) -> dict[str, Any]:
@@ -132,36 +147,23 @@ def _claims(device: Device, generation: int, expires_at: datetime | None) -> dic
     )
 
 
-def _access_expiry(device: Device, now: datetime) -> datetime | None:
-    if device.kind == Device.Kind.WEB:
-        session_end = device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
-        return min(now + app_settings.WEB_ACCESS_TOKEN_LIFETIME, session_end)
-    if device.audience in app_settings.NON_EXPIRING_AUDIENCES:
-        return None
-    return now + app_settings.NATIVE_ACCESS_TOKEN_LIFETIME
-
-
 def _latest(*moments: datetime | None) -> datetime | None:
     """Return the latest moment, where None means "never expires" and so wins."""
     return None if None in moments else max(moments)  # type: ignore[type-var]
 
 
 def uses_refresh(device: Device) -> bool:
-    return _access_expiry(device, tokens.now()) is not None and device.kind == Device.Kind.NATIVE
+    return kinds.of(device).uses_refresh(device)
 
 
 def audience_for(client: str, audience: str | None) -> str:
-    if client == Device.Kind.WEB:
-        return app_settings.WEB_AUDIENCE
-    if client == Device.Kind.NATIVE and audience in app_settings.NATIVE_AUDIENCES:
-        return audience  # type: ignore[return-value]
-    raise ValueError(f"Unknown client {client!r} or audience {audience!r}.")
+    return kinds.get(client).audience_for(audience)
 
 
 def default_name(client: str, audience: str, user_agent: str = "") -> str:
     """Name an unnamed device as people know it: "Chrome on macOS", "ShopApp on iOS", "curl";
-    "Web browser" or the app's audience when the User-Agent says nothing useful."""
+    else as its kind does ("Web browser", or the app's audience)."""
     name = describe(user_agent).name
     if name:
         return name[: Device._meta.get_field("name").max_length]
-    return gettext("Web browser") if client == Device.Kind.WEB else audience
+    return kinds.get(client).default_name(audience)
