@@ -21,12 +21,12 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 
-from . import services, tokens
+from . import kinds, services, tokens
 from .authentication import LazyUser, user_and_claims
 from .conf import app_settings
 from .context import acting_as
 from .errors import bearer_challenge, to_api_exception
-from .exceptions import AuthTokensError, StoreUnavailable, TokenError
+from .exceptions import AuthTokensError, NotExtendable, StoreUnavailable, TokenError
 from .services import IssuedTokens
 
 CACHE_ATTRIBUTE = "_authtokens_cookie_session"
@@ -59,9 +59,13 @@ def set_token_cookie(response: HttpResponse, issued: IssuedTokens) -> None:
     ``EXPIRED_NOTICE``: the server then sees an expired token, not none, and can say "your
     session expired" instead of "please sign in". An expired token is refused like no token.
     """
-    session_end = issued.device.created_at + app_settings.WEB_SESSION_MAX_LIFETIME
-    session_end += EXPIRED_NOTICE
-    max_age = max(0, int((session_end - tokens.now()).total_seconds()))
+    device = issued.device
+    # The session's end is the device kind's; a kind without one keeps the cookie as long
+    # as its token, and a token that never expires in a cookie for the browser's session.
+    session_end = kinds.of(device).session_end(device) or issued.access_expires_at
+    max_age = None
+    if session_end is not None:
+        max_age = max(0, int((session_end + EXPIRED_NOTICE - tokens.now()).total_seconds()))
     response.set_cookie(
         cookie_name(),
         issued.access,
@@ -101,8 +105,10 @@ async def acookie_session(request: HttpRequest) -> CookieSession | None:
 
 
 def _needs_renewal(claims: dict[str, Any]) -> bool:
+    # Only a browser's token reaches here (authentication.user_and_claims refuses any other in
+    # the cookie); whether its session may slide is its device kind's, decided by extend.
     expires_at = tokens.expires_at(claims)
-    if expires_at is None or claims["aud"] != app_settings.WEB_AUDIENCE:
+    if expires_at is None:
         return False
     threshold = app_settings.WEB_ACCESS_TOKEN_LIFETIME * app_settings.COOKIE_RENEW_AT
     return expires_at - tokens.now() < threshold
@@ -134,8 +140,8 @@ class TokenCookieMiddleware:
         elif request.method in SAFE_METHODS and session.claims and _needs_renewal(session.claims):
             try:
                 set_token_cookie(response, services.extend(session.claims))
-            except TokenError:  # the session reached its maximum: let the token run out
-                pass
+            except (TokenError, NotExtendable):
+                pass  # the session reached its maximum, or may not slide: let the token run out
             except (StoreUnavailable, DatabaseError):
                 # The database is away: the token still has half its life, and the view has
                 # answered already (a 503 of its own, if it needed the database). Renew later.

@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 from .conf import app_settings
 
 if TYPE_CHECKING:
-    from django.utils.functional import Promise
+    from django.utils.functional import _StrPromise
 
     from .models import Device
 
@@ -32,7 +32,7 @@ class ClientKind:
 
     name: str = ""  # the Device.kind value, and the API's ``client``
     description: str = ""  # the API schema's description of the ``client`` value
-    audience_error: str | Promise = gettext_lazy("Unknown audience.")
+    audience_error: str | _StrPromise = gettext_lazy("Unknown audience.")
     extendable: bool = False  # may trade its access token for a fresh one (sliding session)
 
     def audiences(self) -> Collection[str]:
@@ -65,6 +65,11 @@ class ClientKind:
     def refresh_lifetime(self, device: Device) -> timedelta | None:
         """How long the device's refresh tokens live, if it gets any; None: forever."""
         return app_settings.REFRESH_TOKEN_LIFETIME
+
+    def non_expiring_audiences(self) -> Collection[str]:
+        """The audiences whose access tokens never expire: the idle limit
+        (``NON_EXPIRING_IDLE_LIMIT``, ``usage.py``) finds their devices by these."""
+        return ()
 
     def uses_refresh(self, device: Device) -> bool:
         """Whether the device gets a refresh token with each access token."""

@@ -11,17 +11,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from . import clock
-from .conf import app_settings
+from . import clock, kinds
 from .models import Device
 from .services import IssuedTokens
 
+
 # What a client asks for; Device.Kind is what a device is. The values agree, the labels differ,
 # so the OpenAPI schema names the two enums apart (ClientEnum, KindEnum) with no settings.
-CLIENT_CHOICES = [
-    (Device.Kind.WEB.value, "A browser: a short access token, extended by token/extend/"),
-    (Device.Kind.NATIVE.value, "An app with an audience: a refresh token, or no expiry"),
-]
+# Each registered kind (kinds.py) describes itself.
+def client_choices() -> list[tuple[str, str]]:
+    return [(kind.name, kind.description) for kind in kinds.KINDS.values()]
+
+
+CLIENT_CHOICES = client_choices()
 
 
 def username_field() -> str:
@@ -43,22 +45,16 @@ class TokenRequestSerializer(serializers.Serializer):
         model_field = get_user_model()._meta.get_field(username_field())
         max_length = getattr(model_field, "max_length", None) or 254
         identifier = serializers.CharField(max_length=max_length, trim_whitespace=False)
-        return {username_field(): identifier, **super().get_fields()}
+        fields = super().get_fields()
+        # Every kind registered by now, one registered after this module was imported too.
+        fields["client"].choices = client_choices()  # type: ignore[attr-defined]
+        return {username_field(): identifier, **fields}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        audience, client = attrs.get("audience"), attrs["client"]
-        if client == Device.Kind.NATIVE and audience not in app_settings.NATIVE_AUDIENCES:
+        kind = kinds.get(attrs["client"])
+        if not kind.accepts(attrs.get("audience")):
             raise serializers.ValidationError(
-                {
-                    "audience": [
-                        _("Native clients must name one of the configured native audiences.")
-                    ]
-                },
-                code="invalid_audience",
-            )
-        if client == Device.Kind.WEB and audience not in (None, app_settings.WEB_AUDIENCE):
-            raise serializers.ValidationError(
-                {"audience": [_("Web clients take no audience.")]}, code="invalid_audience"
+                {"audience": [kind.audience_error]}, code="invalid_audience"
             )
         return attrs
 

@@ -15,9 +15,9 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from . import tokens
+from . import kinds, tokens
 from .conf import app_settings
 from .exceptions import TokenRevoked
 from .models import Device, Reason
@@ -99,9 +99,14 @@ def idle_devices(now: datetime | None = None) -> QuerySet[Device]:
     limit = app_settings.NON_EXPIRING_IDLE_LIMIT
     if limit is None:
         return Device.objects.none()
+    # Each kind says which of its audiences get access tokens that never expire.
+    never = Q()
+    for kind in kinds.KINDS.values():
+        audiences = list(kind.non_expiring_audiences())
+        if audiences:
+            never |= Q(kind=kind.name, audience__in=audiences)
+    if not never:
+        return Device.objects.none()
     return Device.objects.filter(
-        revoked_at__isnull=True,
-        kind=Device.Kind.NATIVE,
-        audience__in=list(app_settings.NON_EXPIRING_AUDIENCES),
-        last_used_at__lt=(now or tokens.now()) - limit,
+        never, revoked_at__isnull=True, last_used_at__lt=(now or tokens.now()) - limit
     )
