@@ -94,7 +94,8 @@ async def aauthenticate(token: object) -> dict[str, Any]:
 
 
 def extend(claims: dict[str, Any]) -> IssuedTokens:
-    """Trade a verified web access token for a fresh one, within the session's maximum.
+    """Trade a verified access token for a fresh one, within the session's maximum, if the
+    device's kind may extend (browsers: ``kinds.WebKind``).
 
     The old token stays valid until its own ``exp`` (at most one access lifetime), so that
     requests already in flight from other tabs do not fail.
