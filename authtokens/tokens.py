@@ -16,7 +16,7 @@ import jwt
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from . import clock, jws
+from . import clock, jws, kinds
 from . import exceptions as exc
 from .conf import app_settings
 from .keys import get_key_ring
@@ -199,16 +199,16 @@ def _is_canonical_uuid(value: object) -> bool:
 def _may_omit_exp(audience: str, token_type: str) -> bool:
     if token_type == REFRESH:
         return app_settings.REFRESH_TOKEN_LIFETIME is None
-    return audience in app_settings.NON_EXPIRING_AUDIENCES
+    return any(audience in kind.non_expiring_audiences() for kind in kinds.KINDS.values())
 
 
 def _is_accepted_audience(audience: str) -> bool:
-    return audience == app_settings.WEB_AUDIENCE or audience in app_settings.NATIVE_AUDIENCES
+    return any(audience in kind.audiences() for kind in kinds.KINDS.values())
 
 
 def accepted_audiences() -> set[str]:
-    """Return every audience this server issues tokens for."""
-    return {app_settings.WEB_AUDIENCE, *app_settings.NATIVE_AUDIENCES}
+    """Return every audience this server issues tokens for: those of the registered kinds."""
+    return {audience for kind in kinds.KINDS.values() for audience in kind.audiences()}
 
 
 def expires_at(claims: dict[str, Any]) -> datetime | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 import time_machine
@@ -54,13 +53,9 @@ class TvKind(ClientKind):
 
 
 @pytest.fixture
-def tv(settings: Any) -> Iterator[TvKind]:
+def tv() -> Iterator[TvKind]:
     kind = TvKind()
     kinds.register(kind)
-    # Recipe step 3: decode accepts only the audiences the settings list (tokens.py does not
-    # ask the registry yet), so the tv audience is listed among them for this test.
-    native = [*settings.AUTHTOKENS.get("NATIVE_AUDIENCES", ()), TV_AUDIENCE]
-    settings.AUTHTOKENS = {**settings.AUTHTOKENS, "NATIVE_AUDIENCES": native}
     yield kind
     kinds.unregister(kind.name)
 
