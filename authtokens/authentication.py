@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject, empty
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import (
+    BaseAuthentication,
+    SessionAuthentication,
+    get_authorization_header,
+)
 from rest_framework.request import Request
 
 from . import credentials, services, tokens, usage
@@ -167,3 +173,66 @@ async def aauthenticate_token(token: str) -> tuple[LazyUser, dict[str, Any]]:
     ``pk`` freely, ``await user.aload()`` for the rest.
     """
     return await sync_to_async(authenticate_token)(token)
+
+
+# -- the browser: the token in the HttpOnly cookie (cookies.py sets and renews it) -----------
+
+CACHE_ATTRIBUTE = "_authtokens_cookie_session"
+
+
+@dataclass(frozen=True)
+class CookieSession:
+    """The outcome of checking a request's token cookie: user and claims, or the error."""
+
+    user: LazyUser | None = None
+    claims: dict[str, Any] | None = None
+    error: AuthTokensError | None = None
+
+
+def cookie_name() -> str:
+    """``__Host-authtokens`` when Secure (the prefix needs it), else ``authtokens``."""
+    if app_settings.COOKIE_NAME:
+        return app_settings.COOKIE_NAME
+    return "__Host-authtokens" if app_settings.COOKIE_SECURE else "authtokens"
+
+
+def cookie_session(request: HttpRequest) -> CookieSession | None:
+    """Check the request's token cookie once per request; None when there is no cookie."""
+    if CACHE_ATTRIBUTE not in request.__dict__:
+        token = request.COOKIES.get(cookie_name())
+        session = None
+        if token:
+            try:
+                user, claims = user_and_claims(token)
+                session = CookieSession(user=user, claims=claims)
+            except AuthTokensError as error:
+                session = CookieSession(error=error)
+        request.__dict__[CACHE_ATTRIBUTE] = session
+    return request.__dict__[CACHE_ATTRIBUTE]
+
+
+async def acookie_session(request: HttpRequest) -> CookieSession | None:
+    """``cookie_session`` for async views: checked in a thread (the check may query the
+    database, and loads the user), once per request."""
+    if CACHE_ATTRIBUTE in request.__dict__:
+        return request.__dict__[CACHE_ATTRIBUTE]
+    return await sync_to_async(cookie_session)(request)
+
+
+class CookieAuthentication(SessionAuthentication):
+    """DRF authentication from the token cookie, with Django's CSRF check on unsafe methods.
+
+    Put it after ``JWTAuthentication``: a request with a Bearer header is not a cookie one.
+    """
+
+    def authenticate(self, request: Request) -> tuple[LazyUser, dict[str, Any]] | None:
+        session = cookie_session(request._request)
+        if session is None:
+            return None
+        if session.error is not None:
+            raise to_api_exception(session.error)
+        self.enforce_csrf(request)
+        return session.user, session.claims  # type: ignore[return-value]
+
+    def authenticate_header(self, request: Request) -> str:
+        return bearer_challenge()

@@ -10,14 +10,26 @@ grants nothing, so no revocation path can leave a signed-in browser behind it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
-from .cookies import acookie_session, cookie_session
+from . import services
+from .authentication import CACHE_ATTRIBUTE, acookie_session, cookie_name, cookie_session
+from .context import acting_as
+from .cookies import (
+    SAFE_METHODS,
+    SIGNED_OUT_ATTRIBUTE,
+    _needs_renewal,
+    clear_token_cookie,
+    set_token_cookie,
+)
+from .exceptions import NotExtendable, StoreUnavailable, TokenError
 
 
 def cookie_user(request: HttpRequest) -> Any:
@@ -42,3 +54,54 @@ class TokenUserMiddleware(AuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         request.user = SimpleLazyObject(lambda: cookie_user(request))  # type: ignore[assignment]
         request.auser = lambda: acookie_user(request)
+
+
+class TokenCookieMiddleware:
+    """Renew a cookie whose token is past ``COOKIE_RENEW_AT`` of its life; drop a refused one.
+
+    Any request that authenticated with the cookie renews, pages and API calls alike, so an
+    active browser never meets an expired token, and an idle one simply lets it expire. A
+    request that never looked at the cookie (a Bearer call, the admin) costs no extra check.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.__dict__.get(SIGNED_OUT_ATTRIBUTE) and cookie_name() not in response.cookies:
+            clear_token_cookie(response)
+            return response
+        session = request.__dict__.get(CACHE_ATTRIBUTE)  # set only if the request used it
+        if session is None or cookie_name() in response.cookies:
+            return response  # cookie unused or absent, or the view set or cleared it itself
+        if isinstance(session.error, TokenError):
+            clear_token_cookie(response)
+        # Only after a safe request: an unsafe one may just have revoked this very token, or
+        # moved the user to a new generation, and must not be undone by a renewal.
+        elif request.method in SAFE_METHODS and session.claims and _needs_renewal(session.claims):
+            try:
+                set_token_cookie(response, services.extend(session.claims))
+            except (TokenError, NotExtendable):
+                pass  # the session reached its maximum, or may not slide: let the token run out
+            except (StoreUnavailable, DatabaseError):
+                # The database is away: the token still has half its life, and the view has
+                # answered already (a 503 of its own, if it needed the database). Renew later.
+                pass
+        return response
+
+
+class ActingUserMiddleware:
+    """Record the signed-in user of each request as the actor of revocations it causes.
+
+    Add it after ``AuthenticationMiddleware`` so that, for example, a staff member resetting a
+    password in the admin is recorded as who revoked that user's tokens.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # request.user stays lazy: a request that revokes nothing never loads it.
+        with acting_as(getattr(request, "user", None)):
+            return self.get_response(request)

@@ -52,7 +52,7 @@ if OpenApiAuthenticationExtension is not None:
             return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
     class CookieScheme(OpenApiAuthenticationExtension):
-        target_class = "authtokens.cookies.CookieAuthentication"
+        target_class = "authtokens.authentication.CookieAuthentication"
         name = "cookieAuth"
 
         def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:

@@ -59,8 +59,8 @@ MIDDLEWARE = [
     # request.user from the token cookie: one browser session for the pages, the staff admin
     # and the end users' panel (in place of Django's AuthenticationMiddleware).
     "authtokens.middleware.TokenUserMiddleware",
-    "authtokens.context.ActingUserMiddleware",
-    "authtokens.cookies.TokenCookieMiddleware",
+    "authtokens.middleware.ActingUserMiddleware",
+    "authtokens.middleware.TokenCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -127,3 +127,16 @@ def test_the_demo_layout_answers_json_errors_under_api(db):
     response = client.get("/api/nothing-here/")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert "text/html" in client.get("/nothing-here/").headers["Content-Type"]
+
+
+def test_the_01_paths_of_the_cookie_class_and_the_middleware_still_import():
+    """Settings written for 0.1 name them where they lived then; they moved to their DRF homes
+    (authentication.py, middleware.py), and the old dotted paths stay valid."""
+    from django.utils.module_loading import import_string
+
+    from authtokens.authentication import CookieAuthentication
+    from authtokens.middleware import ActingUserMiddleware, TokenCookieMiddleware
+
+    assert import_string("authtokens.cookies.CookieAuthentication") is CookieAuthentication
+    assert import_string("authtokens.cookies.TokenCookieMiddleware") is TokenCookieMiddleware
+    assert import_string("authtokens.context.ActingUserMiddleware") is ActingUserMiddleware

@@ -12,13 +12,13 @@ MIDDLEWARE[MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddle
 LOGIN_URL = "authtokens:sign-in"
 CSRF_FAILURE_VIEW = "authtokens.pages.errors.csrf_failure"  # a refused form, with a way back
 MIDDLEWARE += [  # after TokenUserMiddleware
-    "authtokens.context.ActingUserMiddleware",  # records staff as the actor of revocations
-    "authtokens.cookies.TokenCookieMiddleware",  # only if browsers use the cookie flow (pages)
+    "authtokens.middleware.ActingUserMiddleware",  # records staff as the actor of revocations
+    "authtokens.middleware.TokenCookieMiddleware",  # only if browsers use the cookie flow (pages)
 ]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "authtokens.authentication.JWTAuthentication",
-        "authtokens.cookies.CookieAuthentication",  # only for the cookie flow
+        "authtokens.authentication.CookieAuthentication",  # only for the cookie flow
     ],
     "EXCEPTION_HANDLER": "authtokens.errors.exception_handler",  # the one error shape
 }

@@ -20,7 +20,7 @@ AUTH_USER_MODEL = "accounts.EmailUser"
 MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "authtokens.cookies.TokenCookieMiddleware",
+    "authtokens.middleware.TokenCookieMiddleware",
 ]
 ROOT_URLCONF = "tests.custom_user.urls"
 DATABASES = {
