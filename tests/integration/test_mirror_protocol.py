@@ -29,9 +29,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 STORE = RedisStore()  # key names only
 
 
-def warm_up(server, token, client, seconds=20):
+def warm_up(server, token, client, seconds=60):
     """Authenticated requests find the mirror cold and start its rebuild (once the worker's
-    retry window after an outage has passed); wait until it is warm."""
+    retry window after an outage has passed); wait until it is warm. How long copying takes
+    depends on the machine, not on any promise: the bound only stops a test that would hang."""
     deadline = time.monotonic() + seconds
     while client.get(STORE.warm_key) is None:
         assert time.monotonic() < deadline, "the mirror was not rebuilt"
@@ -180,10 +181,17 @@ def test_a_blip_during_a_rebuild_does_not_leave_the_lock_behind(
     redis_relay.cut()
     time.sleep(0.3)
     redis_relay.restore()
+    # Left behind, the failed rebuild's lock would sit unchanged until its TTL ran out (no
+    # rebuild extends it); released, it goes at once, or a live rebuild keeps extending it.
+    # Judged on the lock itself, not on how long copying 200,000 rows takes on this machine.
+    lock = STORE.key("rebuild")
+    failed_rebuilds_lock = client.get(lock)
     started = time.monotonic()
     while client.get(STORE.warm_key) is None:
         server.request("GET", "/api/me/", victim["access"])
-        assert time.monotonic() - started < 20, "the mirror stayed cold: a lock was left behind"
+        if failed_rebuilds_lock is not None and client.get(lock) == failed_rebuilds_lock:
+            assert client.pttl(lock) > 5_000, "a lock was left behind: nobody extends it"
+        assert time.monotonic() - started < 90, "the mirror stayed cold"
         time.sleep(0.2)
 
 
