@@ -27,10 +27,8 @@ from .admin.base import (
     admin_url_name,
 )
 from .admin.devices import (
+    DeviceColumns,
     DeviceStatusFilter,
-    device_client,
-    device_ip,
-    device_status,
 )
 from .cookies import cookie_session, set_token_cookie
 from .models import Device, DeviceQuerySet, Reason, RevocationEvent
@@ -83,7 +81,7 @@ class OwnObjectsAdmin(SafeChangeListMixin, admin.ModelAdmin):
 
 
 @admin.register(Device, site=account_site)
-class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
+class OwnDeviceAdmin(RevokeButtonMixin, DeviceColumns, OwnObjectsAdmin):
     list_display = ("name", "client", "ip", "signed_in", "last_used", "status", "this_device")
     list_filter = (DeviceStatusFilter, "kind")
     search_fields = ("name",)
@@ -105,14 +103,6 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
         is_current = Case(current, default=Value(False), output_field=BooleanField())
         return super().get_queryset(request).annotate(is_current=is_current)
 
-    @admin.display(description=_("browser and OS"))
-    def client(self, device: Device) -> str:
-        return device_client(device)
-
-    @admin.display(description=_("IP address"), ordering="ip_address")
-    def ip(self, device: Device) -> str:
-        return device_ip(device)
-
     @admin.display(description=_("signed in"), ordering="created_at")
     def signed_in(self, device: Device) -> Any:
         return device.created_at
@@ -120,10 +110,6 @@ class OwnDeviceAdmin(RevokeButtonMixin, OwnObjectsAdmin):
     @admin.display(description=_("last used"), ordering="last_used_at")
     def last_used(self, device: Device) -> Any:
         return device.last_used_at
-
-    @admin.display(description=_("status"))
-    def status(self, device: Device) -> str:
-        return device_status(device)
 
     @admin.display(description=_("this device"), ordering="is_current")
     def this_device(self, device: Device) -> str:

@@ -58,8 +58,25 @@ def device_ip(device: Device) -> str:
     return device.ip_address or "—"
 
 
+class DeviceColumns:
+    """The computed columns every device list shows: the staff list, the user page's inline
+    and the end users' panel."""
+
+    @admin.display(description=_("status"))
+    def status(self, device: Device) -> str:
+        return device_status(device)
+
+    @admin.display(description=_("browser and OS"))
+    def client(self, device: Device) -> str:
+        return device_client(device)
+
+    @admin.display(description=_("IP address"), ordering="ip_address")
+    def ip(self, device: Device) -> str:
+        return device_ip(device)
+
+
 @admin.register(Device)
-class DeviceAdmin(RevokeButtonMixin, DeletedWithTheirUserAdmin):
+class DeviceAdmin(RevokeButtonMixin, DeviceColumns, DeletedWithTheirUserAdmin):
     list_display = (
         "name",
         "user",
@@ -90,18 +107,6 @@ class DeviceAdmin(RevokeButtonMixin, DeletedWithTheirUserAdmin):
         "revoked_reason",
     )
 
-    @admin.display(description=_("status"))
-    def status(self, device: Device) -> str:
-        return device_status(device)
-
-    @admin.display(description=_("browser and OS"))
-    def client(self, device: Device) -> str:
-        return device_client(device)
-
-    @admin.display(description=_("IP address"), ordering="ip_address")
-    def ip(self, device: Device) -> str:
-        return device_ip(device)
-
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("authtokens.revoke_device")
 
@@ -110,7 +115,7 @@ class DeviceAdmin(RevokeButtonMixin, DeletedWithTheirUserAdmin):
         return self.revoke_selected(request, queryset.select_related("user"))
 
 
-class DeviceInline(admin.TabularInline):
+class DeviceInline(DeviceColumns, admin.TabularInline):
     """A user's signed-in devices on their change page (add it to your UserAdmin's ``inlines``).
 
     Only live devices (neither revoked nor expired), each with a "Revoke" link for staff with
@@ -146,18 +151,6 @@ class DeviceInline(admin.TabularInline):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_fields(request, obj)
-
-    @admin.display(description=_("browser and OS"))
-    def client(self, device: Device) -> str:
-        return device_client(device)
-
-    @admin.display(description=_("IP address"), ordering="ip_address")
-    def ip(self, device: Device) -> str:
-        return device_ip(device)
-
-    @admin.display(description=_("status"))
-    def status(self, device: Device) -> str:
-        return device_status(device)
 
     @admin.display(description=_("revoke"))
     def revoke(self, device: Device) -> str:
