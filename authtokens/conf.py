@@ -56,6 +56,13 @@ DEFAULTS: dict[str, Any] = {
     "COOKIE_RENEW_AT": 0.5,
     "REVOCATION_STORE": "authtokens.store.database.DatabaseStore",
     "REDIS_CACHE_ALIAS": "default",
+    # The store's own connection (store/topology.py), or None to use CACHES[REDIS_CACHE_ALIAS]:
+    # {"URL": "redis://..."}, {"SENTINELS": [(host, port), ...], "SERVICE_NAME": "mymaster"}
+    # or {"CLUSTER": [(host, port), ...]}, each with optional "OPTIONS" for redis-py.
+    "REDIS": None,
+    # On a cluster: how many groups users are hashed into. Each group is one hash tag (one
+    # slot) with its own warm marker, so a shard that loses its data is rebuilt alone.
+    "REDIS_GROUPS": 256,
     # The {hash tag} keeps every key in one Redis Cluster slot, so that one script reads them.
     # v2: device keys also hold live devices and their owner (a v1 mirror is never read).
     "REDIS_KEY_PREFIX": "{authtokens}:v2:",

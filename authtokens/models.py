@@ -149,6 +149,10 @@ class DeletedDevice(models.Model):
     """A tombstone: a deleted device's tokens stay revoked after Redis loses its copy."""
 
     device_id = models.UUIDField(primary_key=True)
+    # Its owner's id, which places the tombstone in their group of a clustered mirror. A user's
+    # id as text, not a foreign key: the user may be the very row being deleted. Blank only
+    # for tombstones written before 0.2.
+    user_id = models.CharField(max_length=255, blank=True, default="")
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     deleted_at = models.DateTimeField(default=clock.now)
 
@@ -165,6 +169,9 @@ class PendingMirrorWrite(models.Model):
     """
 
     created_at = models.DateTimeField(default=clock.now, db_index=True)
+    # Whose revocation it is: on a cluster only that user's group stops being trusted. Blank:
+    # unknown (rows written before 0.2), which distrusts every group.
+    user_id = models.CharField(max_length=255, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Pending mirror write {self.pk}"

@@ -16,11 +16,13 @@ PENDING = "_authtokens_pending_revocation"
 def mirror_deleted_device(sender: type, instance: Device, **kwargs: Any) -> None:
     """A deleted device (or user) leaves no row to check: keep a tombstone, so that a rebuilt
     mirror still revokes its tokens, and revoke them in the mirror now."""
-    device_id, expires_at = str(instance.pk), instance.expires_at
+    device_id, expires_at, owner = str(instance.pk), instance.expires_at, str(instance.user_id)
     DeletedDevice.objects.update_or_create(
-        device_id=instance.pk, defaults={"expires_at": expires_at}
+        device_id=instance.pk, defaults={"expires_at": expires_at, "user_id": owner}
     )
-    mirror_on_commit(lambda store: store.device_revoked(device_id, expires_at))
+    mirror_on_commit(
+        lambda store: store.device_revoked(device_id, expires_at, user_id=owner), owner
+    )
 
 
 def note_credential_change(

@@ -31,7 +31,7 @@ logger = logging.getLogger("authtokens.revocation")
 
 def revoke_token(claims: dict[str, Any], *, reason: str, actor: Any = None) -> bool:
     """Revoke the single access token with these verified claims; return False if it was."""
-    jti, expires_at = claims["jti"], tokens.expires_at(claims)
+    jti, expires_at, user_id = claims["jti"], tokens.expires_at(claims), claims["sub"]
     device_id = claims["did"] if Device.objects.filter(pk=claims["did"]).exists() else None
     with transaction.atomic():
         _, created = RevokedAccessToken.objects.get_or_create(
@@ -45,7 +45,10 @@ def revoke_token(claims: dict[str, Any], *, reason: str, actor: Any = None) -> b
         )
         if created:
             _record(RevocationEvent.Level.TOKEN, reason, claims["sub"], device_id, actor)
-            mirror_on_commit(lambda store: store.token_revoked(jti, expires_at))
+            mirror_on_commit(
+                lambda store: store.token_revoked(jti, expires_at, user_id=user_id),
+                user_id,
+            )
     return created
 
 
@@ -62,8 +65,10 @@ def revoke_device(device: Device | uuid.UUID | str, *, reason: str, actor: Any =
         target.revoked_at, target.revoked_reason = clock.now(), reason
         target.save(update_fields=["revoked_at", "revoked_reason"])
         _record(RevocationEvent.Level.DEVICE, reason, target.user_id, target.pk, actor)
-        device_key, expires_at = str(target.pk), target.expires_at
-        mirror_on_commit(lambda store: store.device_revoked(device_key, expires_at))
+        device_key, expires_at, owner = str(target.pk), target.expires_at, str(target.user_id)
+        mirror_on_commit(
+            lambda store: store.device_revoked(device_key, expires_at, user_id=owner), owner
+        )
     return True
 
 
@@ -85,11 +90,11 @@ def revoke_user(user: Any, *, reason: str, actor: Any = None, keep_device: Any =
         ).update(revoked_at=now, revoked_reason=reason)
         _record(RevocationEvent.Level.USER, reason, user.pk, None, actor)
         user_key, generation = str(user.pk), state.generation
-        mirror_on_commit(lambda store: store.user_revoked(user_key, generation))
+        mirror_on_commit(lambda store: store.user_revoked(user_key, generation), user_key)
     return generation
 
 
-def mirror_on_commit(write: Callable[[RevocationStore], bool]) -> None:
+def mirror_on_commit(write: Callable[[RevocationStore], bool], user_id: Any) -> None:
     """Copy a revocation to the store after commit, through a transactional outbox row.
 
     The row commits with the revocation and is deleted once the copy succeeds, so a copy that
@@ -99,7 +104,7 @@ def mirror_on_commit(write: Callable[[RevocationStore], bool]) -> None:
     """
     store = get_store()
     if store.mirrors:
-        outbox.copy_on_commit(lambda: write(store))
+        outbox.copy_on_commit(lambda: write(store), user_id)
 
 
 def mirror_device_on_commit(device_id: str, user_id: str, expires_at: Any) -> None:

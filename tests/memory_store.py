@@ -34,11 +34,13 @@ class MemoryStore(RevocationStore):
             user_generation=self.generations.get(str(claims["sub"]), 0),
         )
 
-    def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
+    def token_revoked(self, jti: str, expires_at: datetime | None, user_id: Any = None) -> bool:
         self.revoked_tokens.add(jti)
         return True
 
-    def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
+    def device_revoked(
+        self, device_id: str, expires_at: datetime | None, user_id: Any = None
+    ) -> bool:
         self.device_owners[device_id] = REVOKED
         return True
 

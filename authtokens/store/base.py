@@ -47,12 +47,15 @@ class RevocationStore(ABC):
         """Return the revocation state of the token with these verified claims (``sub``,
         ``did``, ``jti``, ``exp``), or raise ``StoreUnavailable``."""
 
-    def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
-        """Mirror a revoked ``jti`` until ``expires_at`` (None: forever); False if it failed."""
+    def token_revoked(self, jti: str, expires_at: datetime | None, user_id: Any = None) -> bool:
+        """Mirror a revoked ``jti`` of ``user_id`` until ``expires_at`` (None: forever); False
+        if it failed. ``user_id`` lets a store keep a user's entries together (a cluster)."""
         return True  # the database store has nothing to mirror
 
-    def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
-        """Mirror a revoked device until its last token expires (None: forever)."""
+    def device_revoked(
+        self, device_id: str, expires_at: datetime | None, user_id: Any = None
+    ) -> bool:
+        """Mirror a revoked device of ``user_id`` until its last token expires (None: ever)."""
         return True
 
     def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:

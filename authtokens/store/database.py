@@ -70,22 +70,23 @@ class DatabaseStore(RevocationStore):
         )
 
     def mirror_contents(self) -> Iterator[tuple[str, ...] | tuple[Any, ...]]:
-        """Yield everything a mirror must hold to answer as this store does:
-        ("token", jti, expiry) for revoked tokens, ("device", id, owner or None, expiry) for
-        every device whose tokens decode may still accept (owner None: revoked or deleted),
-        and ("user", id, generation)."""
-        tokens = RevokedAccessToken.objects.live().values_list("jti", "expires_at")
-        for jti, expires_at in tokens.iterator(chunk_size=5000):
-            yield ("token", jti, expires_at)
+        """Yield everything a mirror must hold to answer as this store does, each entry with
+        the user it belongs to last: ("token", jti, expiry, user) for revoked tokens,
+        ("device", id, owner or None, expiry, user) for every device whose tokens decode may
+        still accept (owner None: revoked or deleted; user "" for a tombstone older than
+        0.2), and ("user", id, generation)."""
+        tokens = RevokedAccessToken.objects.live().values_list("jti", "expires_at", "user_id")
+        for jti, expires_at, user_id in tokens.iterator(chunk_size=5000):
+            yield ("token", jti, expires_at, str(user_id))
         devices = Device.objects.mirrored().values_list("pk", "user_id", "revoked_at", "expires_at")
         for device_id, user_id, revoked_at, expires_at in devices.iterator(chunk_size=5000):
             owner = None if revoked_at is not None else str(user_id)
-            yield ("device", str(device_id), owner, expires_at)
+            yield ("device", str(device_id), owner, expires_at, str(user_id))
         deleted = DeletedDevice.objects.filter(still_accepted()).values_list(
-            "device_id", "expires_at"
+            "device_id", "expires_at", "user_id"
         )
-        for device_id, expires_at in deleted.iterator(chunk_size=5000):
-            yield ("device", str(device_id), None, expires_at)
+        for device_id, expires_at, owner in deleted.iterator(chunk_size=5000):
+            yield ("device", str(device_id), None, expires_at, owner)
         users = UserTokenState.objects.filter(generation__gt=0).values_list("user_id", "generation")
         for user_id, generation in users.iterator(chunk_size=5000):
             yield ("user", str(user_id), generation)

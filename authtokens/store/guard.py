@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -53,9 +53,14 @@ class MirrorGuard:
     an unreachable Redis costs a request at most one connect timeout a second per process.
     """
 
-    def __init__(self, pool: Callable[[], Any], invalidation: Callable[[], tuple[str, ...]]):
-        self._pool = pool  # returns the connection pool of the store's Redis
-        self._invalidation = invalidation  # returns the keys to delete
+    def __init__(
+        self,
+        pool: Callable[[], Any],
+        invalidation: Callable[[Iterable[int]], list[tuple[Any, ...]]],
+    ):
+        self._pool = pool  # returns the connection pool of the node this guard writes to
+        self._invalidation = invalidation  # the commands that drop the trust of some groups
+        self._owed_groups: set[int] = set()  # the groups whose trust must drop
         self._condition = threading.Condition()
         self._requested = 0  # invalidations asked for, ever
         self._delivered = 0  # the highest request covered by a DEL that Redis has executed
@@ -70,9 +75,11 @@ class MirrorGuard:
         self._stopped = False
 
     # -- what the store asks for --------------------------------------------------------
-    def invalidate(self) -> None:
-        """Drop the warm marker and any rebuild lock, as soon as Redis can be reached."""
+    def invalidate(self, groups: Iterable[int] = (0,)) -> None:
+        """Drop the warm marker and any rebuild lock of ``groups``, as soon as Redis can be
+        reached."""
         with self._condition:
+            self._owed_groups.update(groups)
             self._requested += 1
             covers, try_now = self._requested, time.monotonic() >= self._sync_again_at
             standby, self._standby = self._standby, None
@@ -131,8 +138,12 @@ class MirrorGuard:
 
     # -- writing the command ------------------------------------------------------------
     def _send(self, covers: int, standby: Any = None) -> Sent | None:
-        """Write the invalidation, on ``standby`` if given; the thread reads the replies."""
-        return write(self._pool, ("DEL", *self._invalidation()), covers, standby)
+        """Write the invalidation, on ``standby`` if given; the thread reads the replies. The
+        groups read here include every one requested up to ``covers`` (they are added before
+        the count grows, and forgotten only once nothing is owed)."""
+        with self._condition:
+            groups = sorted(self._owed_groups)
+        return write(self._pool, self._invalidation(groups), covers, standby)
 
     def _keep_standby(self) -> None:
         """Open the standby connection, or check that it still answers."""
@@ -216,6 +227,8 @@ class MirrorGuard:
             elif sent.covers > self._delivered:
                 with self._condition:
                     self._delivered = max(self._delivered, sent.covers)
+                    if not self.owes_invalidation:
+                        self._owed_groups.clear()
                 logger.warning("Dropped the Redis mirror's warm marker after a failed copy.")
         if not self.owes_invalidation:
             for sent in waiting:

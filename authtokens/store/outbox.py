@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.db import DatabaseError, transaction
 
@@ -22,10 +23,11 @@ logger = logging.getLogger("authtokens.store")
 BATCH = 1000
 
 
-def copy_on_commit(copy: Callable[[], bool]) -> None:
+def copy_on_commit(copy: Callable[[], bool], user_id: Any = "") -> None:
     """Run ``copy`` after the current transaction commits, with an outbox row committed in
-    it; the row goes once ``copy`` returns True, and stays (for the audit) otherwise."""
-    pending = PendingMirrorWrite.objects.create()
+    it; the row goes once ``copy`` returns True, and stays (for the audit) otherwise. The row
+    names whose revocation it is, so that a clustered mirror distrusts only their group."""
+    pending = PendingMirrorWrite.objects.create(user_id=str(user_id or ""))
 
     def run() -> None:
         if copy():
@@ -37,26 +39,36 @@ def copy_on_commit(copy: Callable[[], bool]) -> None:
     transaction.on_commit(run)
 
 
-def anything_pending() -> bool:
-    """Whether any copy may have failed; True when the database cannot say (fail closed)."""
+EVERYONE = None  # what a row that names no user (written before 0.2) concerns
+
+
+def pending_users() -> set[str | None]:
+    """Whose copies may have failed (``EVERYONE`` for a row naming nobody); ``{EVERYONE}`` when
+    the database cannot say (fail closed)."""
     try:
-        return PendingMirrorWrite.objects.exists()
+        return _users(PendingMirrorWrite.objects.all())
     except DatabaseError:
-        return True
+        return {EVERYONE}
 
 
-def stale(grace: timedelta) -> bool:
-    """Whether a row is older than ``grace``: a copy that had its chance and did not clear it.
-    False when the database cannot say: the next audit asks again."""
+def stale(grace: timedelta) -> set[str | None]:
+    """Whose rows are older than ``grace``: copies that had their chance and did not clear
+    them. Empty when the database cannot say: the next audit asks again."""
     try:
-        return PendingMirrorWrite.objects.filter(created_at__lt=clock.now() - grace).exists()
+        return _users(PendingMirrorWrite.objects.filter(created_at__lt=clock.now() - grace))
     except DatabaseError:
-        return False
+        return set()
 
 
-def listed() -> list[int]:
-    """The rows now committed: a rebuild that reads the database after this covers them."""
-    return list(PendingMirrorWrite.objects.values_list("pk", flat=True))
+def _users(rows: Any) -> set[str | None]:
+    return {user or EVERYONE for user in rows.values_list("user_id", flat=True).distinct()}
+
+
+def listed() -> list[tuple[int, str | None]]:
+    """The rows now committed, and whose: a rebuild that reads the database after this covers
+    them."""
+    rows = PendingMirrorWrite.objects.values_list("pk", "user_id")
+    return [(pk, user or EVERYONE) for pk, user in rows]
 
 
 def retire(rows: Iterable[int]) -> None:

@@ -57,18 +57,16 @@ class Sent:
 
 
 def write(
-    pool: Callable[[], Any], command: tuple[Any, ...], covers: int, connection: Any = None
+    pool: Callable[[], Any], commands: list[tuple[Any, ...]], covers: int, connection: Any = None
 ) -> Sent | None:
-    """Write ``command`` without waiting for its reply: on ``connection`` (established, its
+    """Write ``commands`` without waiting for their replies: on ``connection`` (established, its
     handshake done) if given, else on a new queued connection of ``pool()``, after AUTH and
     SELECT in the same write. None if it could not be written; the connection is then closed."""
     try:
         if connection is None:
             connection = queued_connection(pool())
             connection.connect()
-            commands = [*handshake_commands(connection), command]
-        else:
-            commands = [command]
+            commands = [*handshake_commands(connection), *commands]
         connection.send_packed_command(connection.pack_commands(commands), False)
         return Sent(connection, len(commands), covers)
     except (RedisError, OSError):
@@ -80,7 +78,7 @@ def write(
 def answering(pool: Callable[[], Any], standby: Any = None) -> Any:
     """``standby`` once it has answered a PING, or a new connection that has (handshake done);
     None if Redis did not answer, the connection then closed. Waits for the replies."""
-    sent = write(pool, ("PING",), 0, standby)
+    sent = write(pool, [("PING",)], 0, standby)
     if sent is None:
         return None
     try:

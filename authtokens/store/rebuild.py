@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from django.db import DatabaseError, connection
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from . import outbox
 from .scripts import EXTEND_LOCK, FINISH_REBUILD, READ_STATE_SHA, RELEASE_LOCK
@@ -46,24 +46,31 @@ class MirroredStore(Protocol):
     imported, so that the rebuild does not depend on the store that starts it."""
 
     database: Any
-    guard: Any
+    groups: int
 
-    @property
-    def warm_key(self) -> str: ...
-    @property
-    def rebuild_lock_key(self) -> str: ...
-    def run(self, operation: Callable[[Any], T]) -> T: ...
+    def run(self, operation: Callable[[Any], T], node: str = "") -> T: ...
     def client(self) -> Any: ...
-    def reload_scripts(self) -> None: ...
+    def topology(self) -> Any: ...
+    def node_name(self, group: int) -> str: ...
+    def group_of(self, user_id: Any) -> int: ...
+    def groups_of(self, users: Iterable[str | None]) -> set[int]: ...
+    def group_trust_keys(self, group: int) -> tuple[str, str]: ...
+    def guard_for(self, node: str) -> Any: ...
+    def reload_scripts(self, group: int = 0) -> None: ...
     def write_device(
-        self, client: Any, device_id: str, owner: str | None, expires_at: Any
+        self, client: Any, device_id: str, owner: str | None, expires_at: Any, user_id: Any = None
     ) -> None: ...
-    def write_token(self, client: Any, jti: str, expires_at: Any) -> None: ...
+    def write_token(self, client: Any, jti: str, expires_at: Any, user_id: Any = None) -> None: ...
     def write_generation(self, client: Any, user_id: str, generation: int) -> None: ...
+    def run_script(self, client: Any, source: str, keys: list[str], args: list[Any]) -> Any: ...
 
 
 class Rebuilder:
-    """Copy the database into one store's Redis and mark it warm; audit that it still is."""
+    """Copy the database into one store's Redis and mark it warm; audit that it still is.
+
+    Both work per group of users (one group on a single node): a group's warm marker holds
+    the ``run_id`` of the node it was set on, and a group is rebuilt under a lock of its own.
+    """
 
     def __init__(self, store: MirroredStore) -> None:
         self.store = store
@@ -76,25 +83,36 @@ class Rebuilder:
 
     # -- the audit ----------------------------------------------------------------------
     def audit(self) -> None:
-        """Drop the warm marker if this Redis is not the one it was set on (a restart from a
-        snapshot, a failover) or if a revocation's copy failed in some process (an outbox row
-        older than its commit can explain), then start a rebuild. The rows stay: only a
-        rebuild that read the database after they committed may delete them."""
+        """Drop a group's warm marker if its node is not the one it was set on (a restart from
+        a snapshot, a failover) or if a revocation's copy for one of its users failed in some
+        process (an outbox row older than its commit can explain), then start a rebuild. The
+        rows stay: only a rebuild that read the database after they committed may delete them."""
         store = self.store
-        stale = outbox.stale(PENDING_GRACE)
+        stale = store.groups_of(outbox.stale(PENDING_GRACE))
         try:
-            run_id, warm = store.run(lambda c: (c.info("server")["run_id"], c.get(store.warm_key)))
-            if warm is None or not (stale or warm.decode() != run_id):
+            run_ids = store.run(lambda c: store.topology().run_ids())
+            warm = store.run(self._warm_values)
+            distrusted = [
+                group
+                for group, value in enumerate(warm)
+                if value is not None
+                and (group in stale or value.decode() != run_ids.get(store.node_name(group)))
+            ]
+            if not distrusted:
                 return
             logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
-            store.run(lambda c: c.delete(store.warm_key))
-        except RedisUnavailable:
+            store.run(lambda c: c.delete(*[store.group_trust_keys(g)[0] for g in distrusted]))
+        except (RedisUnavailable, RedisClusterException):
             return
         self.in_background()
 
+    def _warm_values(self, client: Any) -> list[Any]:
+        keys = [self.store.group_trust_keys(group)[0] for group in range(self.store.groups)]
+        return client.mget_nonatomic(keys) if self.store.groups > 1 else client.mget(keys)
+
     # -- rebuilding ---------------------------------------------------------------------
     def in_background(self) -> None:
-        """Start one rebuild thread in this process, unless one is already running."""
+        """Start one rebuild of the cold groups in this process, unless one is running."""
         if self._rebuilding.locked():
             return
         self._thread = threading.Thread(
@@ -104,87 +122,141 @@ class Rebuilder:
 
     def _in_thread(self) -> None:
         try:
-            self.rebuild()
+            self.rebuild(cold_only=True)
         except Exception:  # a failed rebuild leaves the mirror cold: safe, and said once
             logger.exception("Rebuilding the Redis revocation mirror failed.")
         finally:
             connection.close()  # the thread's own database connection
 
-    def rebuild(self) -> int | None:
-        """Copy the database into Redis and mark it warm; return how many entries, or None if
-        another process holds the rebuild, or Redis or the database failed, or the lock was
-        taken away meanwhile."""
+    def rebuild(self, cold_only: bool = False) -> int | None:
+        """Copy the database into Redis and mark it warm (only the groups without a warm
+        marker if ``cold_only``); return how many entries, or None if another process holds
+        the rebuild, or Redis or the database failed, or every lock was taken away meanwhile."""
         if not self._rebuilding.acquire(blocking=False):
             return None
         try:
-            return self._rebuild()
+            return self._rebuild(cold_only)
         finally:
             self._rebuilding.release()
 
-    def _rebuild(self) -> int | None:
-        store, nonce, lock = self.store, secrets.token_hex(16), self.store.rebuild_lock_key
-        lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
+    def _rebuild(self, cold_only: bool) -> int | None:
+        store, nonce, held = self.store, secrets.token_hex(16), []
         try:
-            # The read script must be known before the marker it trusts is set; loading it
-            # drops any marker first, which only a forgetful (restarted) instance can hold.
-            if not store.run(lambda c: c.script_exists(READ_STATE_SHA)[0]):
-                store.reload_scripts()
-            if not store.run(lambda c: c.set(lock, nonce, nx=True, px=lock_ms)):
+            groups = self._groups_to_rebuild(cold_only)
+            held = self._lock(groups, nonce)
+            if not held:
                 return None
             # Read before the copy: every row listed here committed before the copy's reads,
             # so the copy covers its revocation and may retire it once the mirror is warm.
             covered = outbox.listed()
-            run_id = store.run(lambda c: c.info("server")["run_id"])
-            count = store.run(lambda c: self._copy(c, store.database.mirror_contents(), nonce))
-            done = store.run(
-                lambda c: c.register_script(FINISH_REBUILD)(
-                    keys=[lock, store.warm_key], args=[nonce, run_id]
-                )
-            )
-        except (RedisUnavailable, DatabaseError, RebuildLockLost) as error:
+            run_ids = store.run(lambda c: store.topology().run_ids())
+            contents = store.database.mirror_contents()
+            count = store.run(lambda c: self._copy(c, contents, nonce, held))
+            done = set(store.run(lambda c: self._finish(c, held, nonce, run_ids)))
+        except (RedisUnavailable, RedisClusterException, DatabaseError, RebuildLockLost) as error:
             logger.error(
                 "Rebuilding the Redis revocation mirror failed (%s).", type(error).__name__
             )
-            self._release(lock, nonce)
+            self._release(held, nonce)
             return None
         if not done:
             return None
-        outbox.retire(covered)
+        outbox.retire(pk for pk, user in covered if store.groups_of([user]) <= done)
         logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
         return count
 
-    def _copy(self, client: Any, contents: Iterable[tuple[Any, ...]], nonce: str) -> int:
-        store, pipe, count = self.store, client.pipeline(transaction=False), 0
+    def _groups_to_rebuild(self, cold_only: bool) -> list[int]:
+        """The groups to copy, each node's read script loaded first: a warm marker is set only
+        beside a script loaded after it (loading it drops the node's markers first, which only
+        a forgetful, restarted instance can hold)."""
+        store = self.store
+        groups = list(range(store.groups))
+        if cold_only:
+            groups = [g for g, value in enumerate(store.run(self._warm_values)) if value is None]
+        first_on_node = {store.node_name(group): group for group in reversed(groups)}
+        for node, group in first_on_node.items():
+            if not store.run(self._knows_script(node)):
+                store.reload_scripts(group)
+        return groups
+
+    def _knows_script(self, node: str) -> Callable[[Any], bool]:
+        def ask(client: Any) -> bool:
+            return bool(self.store.topology().on_node(node).script_exists(READ_STATE_SHA)[0])
+
+        return ask
+
+    def _lock(self, groups: list[int], nonce: str) -> list[int]:
+        """Take the rebuild lock of each group that no other rebuild holds; return those."""
+        lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
+
+        def take(client: Any) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for group in groups:
+                pipe.set(self.store.group_trust_keys(group)[1], nonce, nx=True, px=lock_ms)
+            return pipe.execute()
+
+        return [group for group, taken in zip(groups, self.store.run(take), strict=True) if taken]
+
+    def _copy(
+        self, client: Any, contents: Iterable[tuple[Any, ...]], nonce: str, held: list[int]
+    ) -> int:
+        store, pipe, count, wanted = self.store, client.pipeline(transaction=False), 0, set(held)
         for entry in contents:
-            kind = entry[0]
+            kind, user = entry[0], entry[1] if entry[0] == "user" else entry[-1]
+            if not user and store.groups > 1:
+                continue  # a tombstone from before 0.2: its group is unknown (see CHANGELOG)
+            if store.group_of(user) not in wanted:
+                continue
             if kind == "user":
                 store.write_generation(pipe, entry[1], entry[2])
             elif kind == "device":
-                store.write_device(pipe, entry[1], entry[2], entry[3])
+                store.write_device(pipe, entry[1], entry[2], entry[3], user)
             else:
-                store.write_token(pipe, entry[1], entry[2])
+                store.write_token(pipe, entry[1], entry[2], user)
             count += 1
             if count % BATCH == 0:
-                self._flush(pipe, nonce)
-        self._flush(pipe, nonce)
+                self._flush(pipe, nonce, held)
+        self._flush(pipe, nonce, held)
         return count
 
-    def _flush(self, pipe: Any, nonce: str) -> None:
-        """Send a batch and extend our lock; stop if the lock was taken away meanwhile."""
+    def _flush(self, pipe: Any, nonce: str, held: list[int]) -> None:
+        """Send a batch and extend our locks; forget the groups whose lock was taken away
+        meanwhile, and stop if none is left."""
         lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
-        pipe.register_script(EXTEND_LOCK)(
-            keys=[self.store.rebuild_lock_key], args=[nonce, lock_ms], client=pipe
-        )
-        if not pipe.execute()[-1]:
+        for group in held:
+            lock = self.store.group_trust_keys(group)[1]
+            self.store.run_script(pipe, EXTEND_LOCK, [lock], [nonce, lock_ms])
+        replies = pipe.execute()
+        alive = replies[len(replies) - len(held) :] if held else []
+        held[:] = [group for group, extended in zip(held, alive, strict=True) if extended]
+        if not held:
             raise RebuildLockLost()
 
-    def _release(self, lock: str, nonce: str) -> None:
-        """Release our lock now, whatever the retry window says, or have the guard do it."""
+    def _finish(
+        self, client: Any, held: list[int], nonce: str, run_ids: dict[str, str]
+    ) -> list[int]:
+        """Mark each group warm with its node's run_id, if our lock on it survived."""
+        done = []
+        for group in held:
+            warm, lock = self.store.group_trust_keys(group)
+            run_id = run_ids[self.store.node_name(group)]
+            if self.store.run_script(client, FINISH_REBUILD, [lock, warm], [nonce, run_id]):
+                done.append(group)
+        return done
 
-        def attempt() -> None:
-            self.store.client().register_script(RELEASE_LOCK)(keys=[lock], args=[nonce])
+    def _release(self, held: list[int], nonce: str) -> None:
+        """Release our locks now, whatever the retry window says, or have a guard do it."""
+        for group in held:
+            lock = self.store.group_trust_keys(group)[1]
 
-        try:
-            attempt()
-        except RedisError:
-            self.store.guard.release(attempt, time.monotonic() + REBUILD_LOCK.total_seconds())
+            def attempt(lock: str = lock) -> None:
+                self.store.run_script(self.store.client(), RELEASE_LOCK, [lock], [nonce])
+
+            try:
+                attempt()
+            except (RedisError, RedisClusterException):
+                try:
+                    guard = self.store.guard_for(self.store.node_name(group))
+                except RedisClusterException:
+                    continue  # nobody serves the group: the lock's TTL ends it
+                guard.release(attempt, time.monotonic() + REBUILD_LOCK.total_seconds())

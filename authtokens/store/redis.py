@@ -9,6 +9,9 @@ ARCHITECTURE.md ("The Redis mirror"); its invariant:
 
     A process trusts Redis only while every revocation committed before its read is either in
     Redis or has made the warm marker absent.
+
+On a Redis Cluster the same holds per group of users (``layout.py``): each group has its own
+marker, so a shard that loses its data is rebuilt alone while the others keep answering.
 """
 
 from __future__ import annotations
@@ -17,12 +20,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from django_redis import get_redis_connection
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError, ResponseError
 
 from ..conf import app_settings
 from . import outbox
@@ -30,15 +32,18 @@ from .auditor import Auditor
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
 from .guard import MirrorGuard
-from .layout import MirrorLayout
+from .layout import MirrorLayout, group_tags
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
 from .scripts import READ_STATE, READ_STATE_SHA
+from .topology import Cluster, SingleNode, connect
 from .verdicts import VerdictCache
 
 __all__ = ["PENDING_GRACE", "RebuildLockLost", "RedisStore", "RedisUnavailable"]
 
 logger = logging.getLogger("authtokens.store")
 T = TypeVar("T")
+WHOLE = ""  # the name under which maintenance (audit, rebuild) tracks Redis's availability
+REDIRECTED = object()  # a cluster node answered for a slot it no longer serves
 
 
 class RedisStore(MirrorLayout, RevocationStore):
@@ -48,35 +53,62 @@ class RedisStore(MirrorLayout, RevocationStore):
 
     def __init__(self, cache_alias: str | None = None) -> None:
         self.database = DatabaseStore()
-        self.cache_alias = cache_alias or app_settings.REDIS_CACHE_ALIAS
-        self._client: Any = None
-        self._readers = threading.local()  # each thread's connection for the read
+        self.cache_alias = cache_alias
+        config = app_settings.REDIS if cache_alias is None else None
+        self.groups = app_settings.REDIS_GROUPS if config and "CLUSTER" in config else 1
+        self._topology: SingleNode | Cluster | None = None
+        self._readers = threading.local()  # each thread's connections for the read, by node
         self._readers_lock = threading.Lock()
         self._reader_connections: list[Any] = []  # all of them, to close with the store
-        self._retry_at = 0.0  # monotonic time before which Redis is not tried
-        self._down = False
-        self._armed = 0  # the pid whose guard and auditor run (a forked child starts its own)
+        self._retry_at: dict[str, float] = {}  # by node: monotonic time before no new try
+        self._down: set[str] = set()  # the nodes whose outage was logged
+        self.remap_wanted = False  # a node answered for a slot it lost: learn the map again
+        self._armed: tuple[int, set[str]] = (0, set())  # the pid, and the nodes it armed
+        self._guards: dict[str, MirrorGuard] = {}
         self.rebuilder = Rebuilder(self)
         self.verdicts = (
             VerdictCache(lambda: self.client().connection_pool)
-            if app_settings.REDIS_VERDICT_CACHE
+            if app_settings.REDIS_VERDICT_CACHE and self.groups == 1
             else None
         )
         self.auditor = Auditor(self.audit)
-        self.guard = MirrorGuard(
-            lambda: self.client().connection_pool,
-            lambda: self.trust_keys,
-        )
+
+    def topology(self) -> SingleNode | Cluster:
+        # Kept: a changed setting replaces the store itself (store.clear_store_cache).
+        if self._topology is None:
+            self._topology = connect(self.cache_alias)
+        return self._topology
 
     def client(self) -> Any:
-        # Kept: a changed CACHES setting replaces the store itself (store.clear_store_cache).
-        if self._client is None:
-            self._client = get_redis_connection(self.cache_alias)
-        return self._client
+        return self.topology().client
+
+    @property
+    def guard(self) -> MirrorGuard:
+        """The guard of the one node (on a cluster, of the first group's node)."""
+        return self.guard_for(self.node_name(0))
+
+    def guard_for(self, node: str) -> MirrorGuard:
+        """The guard that delivers invalidations to ``node``: one per node and process."""
+        guard = self._guards.get(node)
+        if guard is None:
+            guard = self._guards.setdefault(
+                node,
+                MirrorGuard(
+                    lambda: self.topology().pool_of(node),
+                    lambda groups: [("DEL", *self.group_trust_keys(g)) for g in groups],
+                ),
+            )
+        return guard
+
+    def node_name(self, group: int) -> str:
+        """The node serving ``group`` now ("" on one node); raises a RedisClusterException
+        when no node serves it (a failover under way)."""
+        return self.topology().node_for_slot(self.slot_of(group)).name if self.groups > 1 else ""
 
     def close(self) -> None:
         """Stop this instance's background work (settings changed, tests)."""
-        self.guard.stop()
+        for guard in list(self._guards.values()):
+            guard.stop()
         self.auditor.stop()
         if self.verdicts is not None:
             self.verdicts.stop()
@@ -85,34 +117,41 @@ class RedisStore(MirrorLayout, RevocationStore):
             connections, self._reader_connections = self._reader_connections, []
         for connection in connections:
             connection.disconnect()
+        if self._topology is not None:
+            self._topology.close()
 
     # -- the hot path: one EVALSHA ------------------------------------------------------
     def get_state(self, claims: Mapping[str, Any]) -> RevocationState:
-        prefix, jti = app_settings.REDIS_KEY_PREFIX, claims["jti"]
+        prefix, jti, sub = app_settings.REDIS_KEY_PREFIX, claims["jti"], claims["sub"]
         exp = claims.get("exp")
         hour = "never" if exp is None else exp // 3600
-        keys = (
-            f"{prefix}d:{claims['did']}",
-            f"{prefix}u:{claims['sub']}",
-            f"{prefix}warm:",
-            f"{prefix}t:{hour}:{jti[:2]}",  # token_bucket, inlined: this runs every request
+        group = self.group_of(sub)
+        tag, letters = ("", 2) if self.groups == 1 else (group_tags(self.groups)[group], 1)
+        keys = (  # layout.py's names, inlined: this runs every request
+            f"{tag}{prefix}d:{claims['did']}",
+            f"{tag}{prefix}u:{sub}",
+            f"{tag}{prefix}warm:",
+            f"{tag}{prefix}t:{hour}:{jti[:letters]}",
         )
         if self.verdicts is not None and (reply := self.verdicts.get((keys, jti))):
             return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])  # no round trip
-        owner = b"+" + claims["sub"].encode()
+        owner = b"+" + sub.encode()
         try:
-            reply = self.run(lambda c: self._read(c, keys, jti, owner))
-        except RedisUnavailable:
+            node = self.node_name(group)
+            reply = self.run(lambda c: self._read(node, keys, jti, owner), node)
+        except (RedisUnavailable, RedisClusterException):
+            return self.database.get_state(claims)
+        if reply is REDIRECTED:
             return self.database.get_state(claims)
         if reply is None or not reply[0]:  # a forgetful instance, or a cold mirror
             if reply is None:
-                self.reload_scripts()
+                self.reload_scripts(group)
             self.rebuild_in_background()
             return self.database.get_state(claims)
         # Absent (an unknown device), revoked, or another user's: as the database says.
         return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])
 
-    def _read(self, client: Any, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
+    def _read(self, node: str, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
         if self.verdicts is not None:
             try:
                 reply = self.verdicts.read((keys, jti), owner)
@@ -120,75 +159,105 @@ class RedisStore(MirrorLayout, RevocationStore):
                 return None
             if reply is not None:
                 return reply
-        connection = self._reader(client)
+        connection = self._reader(node)
         command = connection.pack_command("EVALSHA", READ_STATE_SHA, 4, *keys, jti, owner)
         try:
             connection.send_packed_command(command, check_health=False)
             return connection.read_response()  # an error disconnects it: no reply left behind
         except NoScriptError:
             return None  # never EVAL instead: see scripts.READ_STATE_SHA
+        except ResponseError:  # MOVED, CLUSTERDOWN...: not ours to follow in a request
+            self.remap_wanted = True
+            return REDIRECTED
 
-    def _reader(self, client: Any) -> Any:
-        """This thread's own connection for the read: half the cost of ``client.evalsha``
-        (no pool lock, no retry wrapper), measured. It connects again by itself after an
-        error; a forked child opens its own."""
+    def _reader(self, node: str) -> Any:
+        """This thread's own connection to ``node`` for the read: half the cost of
+        ``client.evalsha`` (no pool lock, no retry wrapper), measured. It connects again by
+        itself after an error; a forked child opens its own."""
         local = self._readers
         if getattr(local, "pid", None) != os.getpid():
+            local.connections, local.pid = {}, os.getpid()
+        connection = local.connections.get(node)
+        if connection is None:
             # Built from the pool's settings, not taken from it: pool.make_connection() counts
             # against max_connections and is never given back, so stores replaced over time
             # (settings changes, tests) would exhaust the pool.
-            pool = client.connection_pool
-            local.connection = pool.connection_class(**pool.connection_kwargs)
-            local.pid = os.getpid()
+            pool = self.topology().pool_of(node)
+            connection = local.connections[node] = pool.connection_class(**pool.connection_kwargs)
             with self._readers_lock:
-                self._reader_connections.append(local.connection)
-        return local.connection
+                self._reader_connections.append(connection)
+        return connection
 
-    def reload_scripts(self) -> None:
-        """Redis does not know the read script: it restarted (perhaps from a snapshot that
-        holds the warm marker), failed over, or its scripts were flushed, so it is not the
-        instance the mirror was built on. Drop the marker, then load the script: in this
-        order, a process that finds the script finds the marker gone."""
+    def reload_scripts(self, group: int = 0) -> None:
+        """Redis does not know the read script: the node serving ``group`` restarted (perhaps
+        from a snapshot that holds warm markers), failed over, or its scripts were flushed, so
+        it is not the instance the mirror was built on. Drop the markers of every group it
+        serves, then load the script: in this order, a process that finds the script finds
+        the markers gone."""
         logger.warning("Redis forgot its scripts (a restart or failover); rebuilding the mirror.")
         try:
-            self.run(
-                lambda c: (
-                    c.pipeline(transaction=False)
-                    .delete(*self.trust_keys)
-                    .script_load(READ_STATE)
-                    .execute()
-                )
-            )
-        except RedisUnavailable:
+            node = self.node_name(group)
+            keys = [k for g in self.groups_on(node) for k in self.group_trust_keys(g)]
+            self.run(lambda c: c.delete(*keys))
+            self.run(lambda c: self.topology().on_node(node).script_load(READ_STATE))
+        except (RedisUnavailable, RedisClusterException):
             pass  # the database answers this request; the next read tries again
 
-    # -- mirroring ----------------------------------------------------------------------
-    def token_revoked(self, jti: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self.write_token(c, jti, expires_at))
+    def groups_on(self, node: str) -> list[int]:
+        """The groups ``node`` serves now."""
+        return [group for group in range(self.groups) if self.node_name(group) == node]
 
-    def device_revoked(self, device_id: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self.write_device(c, device_id, None, expires_at))
+    # -- mirroring ----------------------------------------------------------------------
+    def token_revoked(self, jti: str, expires_at: datetime | None, user_id: Any = None) -> bool:
+        return self._mirror(lambda c: self.write_token(c, jti, expires_at, user_id), user_id)
+
+    def device_revoked(
+        self, device_id: str, expires_at: datetime | None, user_id: Any = None
+    ) -> bool:
+        return self._mirror(
+            lambda c: self.write_device(c, device_id, None, expires_at, user_id), user_id
+        )
 
     def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self.write_device(c, device_id, user_id, expires_at))
+        return self._mirror(lambda c: self.write_device(c, device_id, user_id, expires_at), user_id)
 
     def user_revoked(self, user_id: str, generation: int) -> bool:
-        return self._mirror(lambda c: self.write_generation(c, user_id, generation))
+        return self._mirror(lambda c: self.write_generation(c, user_id, generation), user_id)
 
-    def _mirror(self, write: Callable[[Any], None]) -> bool:
+    def _mirror(self, write: Callable[[Any], None], user_id: Any) -> bool:
+        group = self.group_of(user_id)
         try:
-            self.run(write)
+            node = self.node_name(group)
+            self.run(write, node)
             return True
-        except RedisUnavailable:
+        except (RedisUnavailable, RedisClusterException):
             # The database holds the write (and, for a revocation, its outbox row). Until
-            # Redis has dropped its warm marker, no process may trust it: the guard keeps
-            # trying in the background, so this request does not wait a timeout for it.
-            self.guard.invalidate()
+            # Redis has dropped the group's warm marker, no process may trust it: the guard
+            # keeps trying in the background, so this request does not wait a timeout for it.
+            self.invalidate([group])
             return False
+
+    def invalidate(self, groups: Iterable[int]) -> None:
+        """Have each group's node drop its trust, through that node's guard."""
+        by_node: dict[str, list[int]] = {}
+        for group in groups:
+            try:
+                by_node.setdefault(self.node_name(group), []).append(group)
+            except RedisClusterException:
+                pass  # nobody serves it: a failover is under way, and the promoted replica
+                # answers NOSCRIPT, which drops its markers (reload_scripts)
+        for node, owed in by_node.items():
+            self.guard_for(node).invalidate(owed)
 
     # -- beside the requests: audit and rebuild (rebuild.py) ----------------------------
     def audit(self) -> None:
         """Check that the mirror may still be trusted (the auditor thread calls this)."""
+        if self.remap_wanted:
+            self.remap_wanted = False
+            try:
+                self.topology().refresh()
+            except (RedisError, RedisClusterException):
+                self.remap_wanted = True
         self.rebuilder.audit()
 
     def rebuild_in_background(self) -> None:
@@ -198,39 +267,56 @@ class RedisStore(MirrorLayout, RevocationStore):
         """Copy the database into Redis and mark it warm (see ``Rebuilder.rebuild``)."""
         return self.rebuilder.rebuild()
 
+    def groups_of(self, users: Iterable[str | None]) -> set[int]:
+        """The groups of these users; every group for ``outbox.EVERYONE``."""
+        users = set(users)
+        if outbox.EVERYONE in users:
+            return set(range(self.groups))
+        return {self.group_of(user) for user in users}
+
     def _recover(self, client: Any) -> None:
         """First contact after an outage: a copy may have failed in any process meanwhile,
         while this one could not see the marker drop. Check the outbox before trusting."""
-        if outbox.anything_pending():
-            client.delete(*self.trust_keys)
+        groups = self.groups_of(outbox.pending_users())
+        if groups:
+            client.delete(*[key for group in groups for key in self.group_trust_keys(group)])
 
     # -- failure handling ---------------------------------------------------------------
-    def run(self, operation: Callable[[Any], T]) -> T:
+    def run(self, operation: Callable[[Any], T], node: str = WHOLE) -> T:
         """Run ``operation`` on the client, or raise ``RedisUnavailable`` (and start the
-        retry window) if Redis fails or failed within ``REDIS_RETRY_INTERVAL``."""
-        if self._retry_at > time.monotonic():
+        retry window of ``node``) if Redis fails or failed within ``REDIS_RETRY_INTERVAL``."""
+        if self._retry_at.get(node, 0.0) > time.monotonic():
             raise RedisUnavailable()
         try:
             client = self.client()
-            if self._down:
+            if node in self._down:
                 self._recover(client)
             result = operation(client)
-        except RedisError as error:
-            self._mark_down(error)
+        except (RedisError, RedisClusterException) as error:
+            self._mark_down(error, node)
             raise RedisUnavailable() from error
-        if self._down:
-            self._down = False
+        if node in self._down:
+            self._down.discard(node)
             logger.warning("Redis is reachable again; revocation checks use it once more.")
-        if self._armed != os.getpid():
-            self._armed = os.getpid()
-            self.guard.arm()
-            self.auditor.start()
+        self._arm(node)
         return result
 
-    def _mark_down(self, error: Exception) -> None:
-        self._retry_at = time.monotonic() + app_settings.REDIS_RETRY_INTERVAL.total_seconds()
-        if not self._down:  # log the outage once, not once a request
-            self._down = True
+    def _arm(self, node: str) -> None:
+        """Start this process's auditor, and keep a standby connection to each node reached
+        (a forked child starts its own)."""
+        if self._armed[0] != os.getpid():
+            self._armed = (os.getpid(), set())
+            self.auditor.start()
+        if node not in self._armed[1] and (node != WHOLE or self.groups == 1):
+            self._armed[1].add(node)
+            self.guard_for(node).arm()
+
+    def _mark_down(self, error: Exception, node: str) -> None:
+        self._retry_at[node] = time.monotonic() + app_settings.REDIS_RETRY_INTERVAL.total_seconds()
+        if self.groups > 1:
+            self.remap_wanted = True  # a failover moves slots: learn where they went
+        if node not in self._down:  # log the outage once, not once a request
+            self._down.add(node)
             logger.error(
                 "Redis is unreachable (%s); checking revocations in the database.",
                 type(error).__name__,

@@ -1,0 +1,138 @@
+"""How the Redis store reaches Redis: one node, a Sentinel-managed master, or a Redis Cluster.
+
+The store owns its connection (``AUTHTOKENS["REDIS"]``) rather than borrowing a django-redis
+cache, because django-redis has no cluster client and a cache's options (fail-open
+``IGNORE_EXCEPTIONS``, a serializer, a compressor) mean nothing to a store that only runs its
+own scripts. Without that setting it still borrows ``CACHES[REDIS_CACHE_ALIAS]`` as it always
+did (a single node, or Sentinel through django-redis's ``SentinelClient``).
+
+A topology answers three questions for the store: which client to write with, which node
+serves a slot (its connection pool, for the read's and the guard's own connections), and what
+each primary's ``run_id`` is (the warm marker's proof that a node is the one the mirror was
+built on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import ConnectionError
+
+from ..conf import app_settings
+
+
+@dataclass(frozen=True)
+class Node:
+    """A primary that serves some of the mirror: its name (``host:port``) and pool."""
+
+    name: str
+    pool: Any
+
+
+class SingleNode:
+    """One Redis (perhaps a Sentinel-managed master): every group lives on it."""
+
+    clustered = False
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def node_for_slot(self, slot: int) -> Node:
+        return Node("", self.client.connection_pool)
+
+    def primaries(self) -> list[Node]:
+        return [self.node_for_slot(0)]
+
+    def pool_of(self, name: str) -> Any:
+        return self.client.connection_pool
+
+    def run_ids(self) -> dict[str, str]:
+        return {"": self.client.info("server")["run_id"]}
+
+    def on_node(self, name: str) -> Any:
+        """A client whose commands all go to the node called ``name``."""
+        return self.client
+
+    def refresh(self) -> None:
+        """Nothing to learn again: a Sentinel-managed pool asks the sentinels by itself."""
+
+    def close(self) -> None:
+        """The client belongs to django-redis, or is closed with its pool."""
+
+
+class Cluster:
+    """A Redis Cluster through redis-py's ``RedisCluster``, which follows MOVED and failovers."""
+
+    clustered = True
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def node_for_slot(self, slot: int) -> Node:
+        node = self.client.nodes_manager.get_node_from_slot(slot)
+        return Node(node.name, node.redis_connection.connection_pool)
+
+    def primaries(self) -> list[Node]:
+        return [
+            Node(node.name, node.redis_connection.connection_pool)
+            for node in self.client.get_primaries()
+        ]
+
+    def pool_of(self, name: str) -> Any:
+        node = self.client.get_node(node_name=name)
+        if node is None:  # it left the cluster: what was owed to it is moot (see guard_for)
+            raise ConnectionError(f"{name} is no longer a node of the cluster")
+        return node.redis_connection.connection_pool
+
+    def run_ids(self) -> dict[str, str]:
+        return {
+            node.name: node.redis_connection.info("server")["run_id"]
+            for node in self.client.get_primaries()
+        }
+
+    def on_node(self, name: str) -> Any:
+        node = self.client.get_node(node_name=name)
+        if node is None:
+            raise ConnectionError(f"{name} is no longer a node of the cluster")
+        return node.redis_connection
+
+    def refresh(self) -> None:
+        """Learn the slot map again (after a MOVED, a failover, or a node that went away)."""
+        self.client.nodes_manager.initialize()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def connect(cache_alias: str | None = None) -> SingleNode | Cluster:
+    """The topology ``AUTHTOKENS["REDIS"]`` describes, or a django-redis cache's node (the
+    one named, or ``REDIS_CACHE_ALIAS`` when that setting is None)."""
+    config = app_settings.REDIS
+    if config is None or cache_alias is not None:
+        from django_redis import get_redis_connection
+
+        return SingleNode(get_redis_connection(cache_alias or app_settings.REDIS_CACHE_ALIAS))
+    options = {
+        "socket_timeout": 0.5,
+        "socket_connect_timeout": 0.5,
+        **config.get("OPTIONS", {}),
+    }
+    if "CLUSTER" in config:
+        from redis.cluster import ClusterNode, RedisCluster
+
+        nodes = [ClusterNode(host, port) for host, port in config["CLUSTER"]]
+        # Few retries: a request must not wait out a failover; the database answers meanwhile.
+        return Cluster(RedisCluster(startup_nodes=nodes, cluster_error_retry_attempts=1, **options))
+    if "SENTINELS" in config:
+        from redis.sentinel import Sentinel
+
+        sentinel = Sentinel(
+            [tuple(address) for address in config["SENTINELS"]],
+            sentinel_kwargs=config.get("SENTINEL_OPTIONS", options),
+            **options,
+        )
+        return SingleNode(sentinel.master_for(config["SERVICE_NAME"], db=config.get("DB", 0)))
+    from redis import Redis
+
+    return SingleNode(Redis.from_url(config["URL"], **options))
