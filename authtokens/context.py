@@ -27,9 +27,27 @@ def acting_as(user: Any, *, device_id: str | None = None) -> Iterator[None]:
         changing_device.reset(device_token)
 
 
+class RequestUser:
+    """A request's user, read only when a revocation asks who acted.
+
+    The context variable holds this, never ``request.user`` itself: that is a lazy object,
+    and asgiref (3.13) inspects every context variable's value when it hands a context
+    between threads, which would load the user, a query, inside the event loop."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+
+    def resolve(self) -> Any:
+        return getattr(self.request, "user", None)
+
+
 def current_actor() -> Any:
     """Return the authenticated user acting now, or None for the system."""
     user = acting_user.get()
+    if isinstance(user, RequestUser):
+        user = user.resolve()
     return user if user is not None and user.is_authenticated else None
 
 

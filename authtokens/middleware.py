@@ -21,7 +21,7 @@ from django.utils.functional import SimpleLazyObject
 
 from . import services
 from .authentication import CACHE_ATTRIBUTE, acookie_session, cookie_name, cookie_session
-from .context import acting_as
+from .context import RequestUser, acting_as
 from .cookies import (
     SAFE_METHODS,
     SIGNED_OUT_ATTRIBUTE,
@@ -103,5 +103,5 @@ class ActingUserMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # request.user stays lazy: a request that revokes nothing never loads it.
-        with acting_as(getattr(request, "user", None)):
+        with acting_as(RequestUser(request)):
             return self.get_response(request)
