@@ -53,11 +53,7 @@ class MirrorGuard:
     an unreachable Redis costs a request at most one connect timeout a second per process.
     """
 
-    def __init__(
-        self,
-        pool: Callable[[], Any],
-        invalidation: Callable[[Iterable[int]], list[tuple[Any, ...]]],
-    ):
+    def __init__(self, pool: Callable[[], Any], invalidation: Callable[[Any], list[Any]]):
         self._pool = pool  # returns the connection pool of the node this guard writes to
         self._invalidation = invalidation  # the commands that drop the trust of some groups
         self._owed_groups: set[int] = set()  # the groups whose trust must drop
@@ -76,8 +72,7 @@ class MirrorGuard:
 
     # -- what the store asks for --------------------------------------------------------
     def invalidate(self, groups: Iterable[int] = (0,)) -> None:
-        """Drop the warm marker and any rebuild lock of ``groups``, as soon as Redis can be
-        reached."""
+        """Drop the warm marker and rebuild lock of ``groups`` as soon as Redis is reached."""
         with self._condition:
             self._owed_groups.update(groups)
             self._requested += 1
@@ -139,8 +134,7 @@ class MirrorGuard:
     # -- writing the command ------------------------------------------------------------
     def _send(self, covers: int, standby: Any = None) -> Sent | None:
         """Write the invalidation, on ``standby`` if given; the thread reads the replies. The
-        groups read here include every one requested up to ``covers`` (they are added before
-        the count grows, and forgotten only once nothing is owed)."""
+        owed groups include all requested up to ``covers`` (added before the count grows)."""
         with self._condition:
             groups = sorted(self._owed_groups)
         return write(self._pool, self._invalidation(groups), covers, standby)

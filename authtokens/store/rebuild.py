@@ -13,12 +13,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from django.db import DatabaseError, connection
 from redis.exceptions import RedisClusterException, RedisError
 
 from . import outbox
+from .mirrored import MirroredStore
 from .scripts import EXTEND_LOCK, FINISH_REBUILD, READ_STATE_SHA, RELEASE_LOCK
 
 logger = logging.getLogger("authtokens.store")
@@ -39,30 +40,6 @@ class RebuildLockLost(Exception):
 
 
 T = TypeVar("T")
-
-
-class MirroredStore(Protocol):
-    """What a rebuild needs of the store whose Redis it fills (``RedisStore``): named here, not
-    imported, so that the rebuild does not depend on the store that starts it."""
-
-    database: Any
-    groups: int
-
-    def run(self, operation: Callable[[Any], T], node: str = "") -> T: ...
-    def client(self) -> Any: ...
-    def topology(self) -> Any: ...
-    def node_name(self, group: int) -> str: ...
-    def group_of(self, user_id: Any) -> int: ...
-    def groups_of(self, users: Iterable[str | None]) -> set[int]: ...
-    def group_trust_keys(self, group: int) -> tuple[str, str]: ...
-    def guard_for(self, node: str) -> Any: ...
-    def reload_scripts(self, group: int = 0) -> None: ...
-    def write_device(
-        self, client: Any, device_id: str, owner: str | None, expires_at: Any, user_id: Any = None
-    ) -> None: ...
-    def write_token(self, client: Any, jti: str, expires_at: Any, user_id: Any = None) -> None: ...
-    def write_generation(self, client: Any, user_id: str, generation: int) -> None: ...
-    def run_script(self, client: Any, source: str, keys: list[str], args: list[Any]) -> Any: ...
 
 
 class Rebuilder:

@@ -1,0 +1,145 @@
+"""How the Redis store reaches its nodes: the topology, each node's availability, its guard.
+
+On one node all of this is about that node. On a cluster a node that fails sends only the
+groups it serves to the database (its own retry window), and an invalidation is delivered by
+the guard of the node that serves the group (``guard.py``), so one shard's outage or
+failover leaves the others answering from Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisClusterException, RedisError
+
+from ..conf import app_settings
+from . import outbox
+from .auditor import Auditor
+from .guard import MirrorGuard
+from .layout import MirrorLayout
+from .rebuild import RedisUnavailable
+from .topology import Cluster, SingleNode, connect
+
+logger = logging.getLogger("authtokens.store")
+T = TypeVar("T")
+WHOLE = ""  # the name under which maintenance (audit, rebuild) tracks Redis's availability
+
+
+class RedisAccess(MirrorLayout):
+    """Reaching Redis for ``RedisStore`` (a mixin): its ``__init__`` sets the attributes."""
+
+    cache_alias: str | None
+    auditor: Auditor
+    _topology: SingleNode | Cluster | None
+    _guards: dict[str, MirrorGuard]
+    _retry_at: dict[str, float]
+    _down: set[str]
+    _armed: tuple[int, set[str]]
+    remap_wanted: bool
+
+    def topology(self) -> SingleNode | Cluster:
+        # Kept: a changed setting replaces the store itself (store.clear_store_cache).
+        if self._topology is None:
+            self._topology = connect(self.cache_alias)
+        return self._topology
+
+    def client(self) -> Any:
+        return self.topology().client
+
+    @property
+    def guard(self) -> MirrorGuard:
+        """The guard of the one node (on a cluster, of the first group's node)."""
+        return self.guard_for(self.node_name(0))
+
+    def guard_for(self, node: str) -> MirrorGuard:
+        """The guard that delivers invalidations to ``node``: one per node and process."""
+        guard = self._guards.get(node)
+        if guard is None:
+            guard = self._guards.setdefault(
+                node,
+                MirrorGuard(
+                    lambda: self.topology().pool_of(node),
+                    lambda groups: [("DEL", *self.group_trust_keys(g)) for g in groups],
+                ),
+            )
+        return guard
+
+    def node_name(self, group: int) -> str:
+        """The node serving ``group`` now ("" on one node); raises a RedisClusterException
+        when no node serves it (a failover under way)."""
+        return self.topology().node_for_slot(self.slot_of(group)).name if self.groups > 1 else ""
+
+    def groups_on(self, node: str) -> list[int]:
+        """The groups ``node`` serves now."""
+        return [group for group in range(self.groups) if self.node_name(group) == node]
+
+    def invalidate(self, groups: Iterable[int]) -> None:
+        """Have each group's node drop its trust, through that node's guard."""
+        by_node: dict[str, list[int]] = {}
+        for group in groups:
+            try:
+                by_node.setdefault(self.node_name(group), []).append(group)
+            except RedisClusterException:
+                pass  # nobody serves it: a failover is under way, and the promoted replica
+                # answers NOSCRIPT, which drops its markers (reload_scripts)
+        for node, owed in by_node.items():
+            self.guard_for(node).invalidate(owed)
+
+    def groups_of(self, users: Iterable[str | None]) -> set[int]:
+        """The groups of these users; every group for ``outbox.EVERYONE``."""
+        users = set(users)
+        if outbox.EVERYONE in users:
+            return set(range(self.groups))
+        return {self.group_of(user) for user in users}
+
+    def _recover(self, client: Any) -> None:
+        """First contact after an outage: a copy may have failed in any process meanwhile,
+        while this one could not see the marker drop. Check the outbox before trusting."""
+        groups = self.groups_of(outbox.pending_users())
+        if groups:
+            client.delete(*[key for group in groups for key in self.group_trust_keys(group)])
+
+    # -- failure handling ---------------------------------------------------------------
+    def run(self, operation: Callable[[Any], T], node: str = WHOLE) -> T:
+        """Run ``operation`` on the client, or raise ``RedisUnavailable`` (and start the
+        retry window of ``node``) if Redis fails or failed within ``REDIS_RETRY_INTERVAL``."""
+        if self._retry_at.get(node, 0.0) > time.monotonic():
+            raise RedisUnavailable()
+        try:
+            client = self.client()
+            if node in self._down:
+                self._recover(client)
+            result = operation(client)
+        except (RedisError, RedisClusterException) as error:
+            self._mark_down(error, node)
+            raise RedisUnavailable() from error
+        if node in self._down:
+            self._down.discard(node)
+            logger.warning("Redis is reachable again; revocation checks use it once more.")
+        self._arm(node)
+        return result
+
+    def _arm(self, node: str) -> None:
+        """Start this process's auditor, and keep a standby connection to each node reached
+        (a forked child starts its own)."""
+        if self._armed[0] != os.getpid():
+            self._armed = (os.getpid(), set())
+            self.auditor.start()
+        if node not in self._armed[1] and (node != WHOLE or self.groups == 1):
+            self._armed[1].add(node)
+            self.guard_for(node).arm()
+
+    def _mark_down(self, error: Exception, node: str) -> None:
+        self._retry_at[node] = time.monotonic() + app_settings.REDIS_RETRY_INTERVAL.total_seconds()
+        if self.groups > 1:
+            self.remap_wanted = True  # a failover moves slots: learn where they went
+        if node not in self._down:  # log the outage once, not once a request
+            self._down.add(node)
+            logger.error(
+                "Redis is unreachable (%s); checking revocations in the database.",
+                type(error).__name__,
+            )
