@@ -142,9 +142,8 @@ class MirrorLayout:
     def write_generation(self, client: Any, user_id: str, generation: int) -> None:
         self.run_script(client, SET_MAX, [self.user_key("u", user_id, user_id)], [generation])
 
-    def run_script(self, client: Any, source: str, keys: list[str], args: list[Any]) -> Any:
-        """Run one of our write scripts: by its sha on one node (loaded on first use), as EVAL
-        on a cluster, whose pipelines cannot load a script before they run."""
-        if self.groups == 1:
-            return client.register_script(source)(keys=keys, args=args)
-        return client.eval(source, len(keys), *keys, *args)
+    @staticmethod
+    def run_script(client: Any, source: str, keys: list[str], args: list[Any]) -> Any:
+        """Run one of our write scripts by its sha (loaded on first use), on a client, a
+        cluster client or one node's pipeline (never a cluster pipeline: it runs no script)."""
+        return client.register_script(source)(keys=keys, args=args)

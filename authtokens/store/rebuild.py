@@ -177,13 +177,18 @@ class Rebuilder:
     def _copy(
         self, client: Any, contents: Iterable[tuple[Any, ...]], nonce: str, held: list[int]
     ) -> int:
-        store, pipe, count, wanted = self.store, client.pipeline(transaction=False), 0, set(held)
+        """Write the held groups' entries, pipelined to each group's node (a cluster's own
+        pipeline cannot run scripts)."""
+        store, count, wanted = self.store, 0, set(held)
+        pipes: dict[str, Any] = {}
         for entry in contents:
             kind, user = entry[0], entry[1] if entry[0] == "user" else entry[-1]
             if not user and store.groups > 1:
                 continue  # a tombstone from before 0.2: its group is unknown (see CHANGELOG)
-            if store.group_of(user) not in wanted:
+            group = store.group_of(user)
+            if group not in wanted:
                 continue
+            pipe = self._pipe(pipes, group)
             if kind == "user":
                 store.write_generation(pipe, entry[1], entry[2])
             elif kind == "device":
@@ -192,20 +197,32 @@ class Rebuilder:
                 store.write_token(pipe, entry[1], entry[2], user)
             count += 1
             if count % BATCH == 0:
-                self._flush(pipe, nonce, held)
-        self._flush(pipe, nonce, held)
+                self._flush(pipes, nonce, held)
+        self._flush(pipes, nonce, held)
         return count
 
-    def _flush(self, pipe: Any, nonce: str, held: list[int]) -> None:
+    def _pipe(self, pipes: dict[str, Any], group: int) -> Any:
+        node = self.store.node_name(group)
+        if node not in pipes:
+            pipes[node] = self.store.topology().on_node(node).pipeline(transaction=False)
+        return pipes[node]
+
+    def _flush(self, pipes: dict[str, Any], nonce: str, held: list[int]) -> None:
         """Send a batch and extend our locks; forget the groups whose lock was taken away
         meanwhile, and stop if none is left."""
         lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
+        extended: dict[str, list[int]] = {}
         for group in held:
             lock = self.store.group_trust_keys(group)[1]
-            self.store.run_script(pipe, EXTEND_LOCK, [lock], [nonce, lock_ms])
-        replies = pipe.execute()
-        alive = replies[len(replies) - len(held) :] if held else []
-        held[:] = [group for group, extended in zip(held, alive, strict=True) if extended]
+            node = self.store.node_name(group)
+            self.store.run_script(self._pipe(pipes, group), EXTEND_LOCK, [lock], [nonce, lock_ms])
+            extended.setdefault(node, []).append(group)
+        alive: set[int] = set()
+        for node, pipe in pipes.items():
+            replies, groups = pipe.execute(), extended.get(node, [])
+            tail = replies[len(replies) - len(groups) :] if groups else []
+            alive.update(group for group, ok in zip(groups, tail, strict=True) if ok)
+        held[:] = [group for group in held if group in alive]
         if not held:
             raise RebuildLockLost()
 

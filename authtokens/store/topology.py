@@ -119,11 +119,13 @@ def connect(cache_alias: str | None = None) -> SingleNode | Cluster:
         **config.get("OPTIONS", {}),
     }
     if "CLUSTER" in config:
+        from redis.backoff import NoBackoff
         from redis.cluster import ClusterNode, RedisCluster
+        from redis.retry import Retry
 
         nodes = [ClusterNode(host, port) for host, port in config["CLUSTER"]]
         # Few retries: a request must not wait out a failover; the database answers meanwhile.
-        return Cluster(RedisCluster(startup_nodes=nodes, cluster_error_retry_attempts=1, **options))
+        return Cluster(RedisCluster(startup_nodes=nodes, retry=Retry(NoBackoff(), 1), **options))
     if "SENTINELS" in config:
         from redis.sentinel import Sentinel
 
