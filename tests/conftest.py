@@ -51,14 +51,21 @@ def process_state() -> Iterator[None]:
 
 # Folders whose every test needs a service, and fixtures that bring Redis with them.
 FOLDER_MARKERS = {"integration": "integration", "packaging": "integration", "browser": "browser"}
-FIXTURE_MARKERS = {"redis": "redis", "own_redis": "redis", "faulty": "redis"}
+FIXTURE_MARKERS = {
+    "redis": ("redis",),
+    "own_redis": ("redis",),
+    "faulty": ("redis",),
+    "redis_cluster": ("redis", "redis_topology"),
+    "redis_sentinel": ("redis", "redis_topology"),
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = item.path.parent.name
         fixtures = getattr(item, "fixturenames", ())
-        names = {FOLDER_MARKERS.get(folder)} | {FIXTURE_MARKERS.get(f) for f in fixtures}
+        names = {FOLDER_MARKERS.get(folder)}
+        names |= {name for f in fixtures for name in FIXTURE_MARKERS.get(f, ())}
         for name in sorted(names - {None}):
             item.add_marker(name)
 
@@ -163,6 +170,37 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     yield {"url": f"redis://127.0.0.1:{port}/0", "process": process, "dir": directory}
     process.kill()
     process.wait()
+
+
+def started_topology(topology: Any) -> Iterator[Any]:
+    """Start ``topology``, yield it, and kill all its processes afterwards, whatever the test
+    did; a missing redis-server fails the test with the reason."""
+    from tests.redis_topologies import TopologyError, redis_binary
+
+    try:
+        redis_binary("redis-server"), redis_binary("redis-cli")
+    except TopologyError as error:
+        pytest.fail(str(error))
+    try:
+        yield topology.start()
+    finally:
+        topology.stop()
+
+
+@pytest.fixture
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Redis Cluster: 3 masters, one replica each (tests/redis_topologies.py)."""
+    from tests.redis_topologies import ClusterTopology
+
+    yield from started_topology(ClusterTopology(tmp_path_factory.mktemp("cluster")))
+
+
+@pytest.fixture
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Sentinel setup: master, replica, 3 sentinels (tests/redis_topologies.py)."""
+    from tests.redis_topologies import SentinelTopology
+
+    yield from started_topology(SentinelTopology(tmp_path_factory.mktemp("sentinel")))
 
 
 @pytest.fixture
