@@ -506,6 +506,10 @@ class SentinelTopology:
     def sentinels(self) -> list[tuple[str, int]]:
         return [(HOST, port) for port in self.sentinel_processes]
 
+    def server_client(self, address: tuple[str, int]) -> redis.Redis:
+        """A plain client of the master or replica at ``address``."""
+        return client_for(address[1])
+
     def sentinel_client(self, port: int) -> redis.Redis:
         return client_for(port)
 

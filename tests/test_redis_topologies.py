@@ -106,16 +106,19 @@ def test_a_sentinel_failover_moves_the_master_and_clients_follow(
     redis_sentinel: SentinelTopology,
 ) -> None:
     sentinel = Sentinel(redis_sentinel.sentinels, decode_responses=True, socket_timeout=1)
-    master = sentinel.master_for(redis_sentinel.service_name, socket_timeout=1)
-    master.set("before", 1)
+    sentinel.master_for(redis_sentinel.service_name).set("before", "1")
     old = redis_sentinel.master_address()
+    assert redis_sentinel.server_client(old).execute_command("WAIT", 1, 5000) == 1
 
     new = redis_sentinel.failover()
 
     assert new != old
     assert sentinel.discover_master(redis_sentinel.service_name) == new
-    master.set("after", 2)  # master_for asks the sentinels again after its connection breaks
-    assert master.connection_pool.get_master_address() == new
+    # A new master_for asks the sentinels. (A pooled connection opened before the failover
+    # would still reach the old master, which accepts writes until a sentinel demotes it.)
+    master = sentinel.master_for(redis_sentinel.service_name)
+    master.set("after", "2")
+    assert redis_sentinel.server_client(new).get("after") == "2"
     assert master.get("before") == "1"
 
 
