@@ -18,7 +18,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from ..conf import app_settings
 from . import outbox
-from .auditor import Auditor
+from .auditor import Auditor, audit
 from .guard import MirrorGuard
 from .layout import MirrorLayout
 from .rebuild import RedisUnavailable
@@ -40,6 +40,8 @@ class RedisAccess(MirrorLayout):
     _down: set[str]
     _armed: tuple[int, set[str]]
     remap_wanted: bool
+    reader_epoch: int
+    rebuilder: Any
 
     def topology(self) -> SingleNode | Cluster:
         # Kept: a changed setting replaces the store itself (store.clear_store_cache).
@@ -77,8 +79,19 @@ class RedisAccess(MirrorLayout):
         """The groups ``node`` serves now."""
         return [group for group in range(self.groups) if self.node_name(group) == node]
 
-    def invalidate(self, groups: Iterable[int]) -> None:
-        """Have each group's node drop its trust, through that node's guard."""
+    def invalidate(self, groups: Iterable[int], on_current_master: bool = False) -> None:
+        """Have each group's node drop its trust, through that node's guard; and, if
+        ``on_current_master``, at once on a new connection too, which reaches the master
+        Sentinel names now (the guard's standby may still be on a deposed one)."""
+        groups = list(groups)
+        if on_current_master:
+            self.topology().forget_connections()
+            self.reader_epoch += 1
+            for group in groups:
+                try:
+                    self.topology().delete_now(self.node_name(group), self.group_trust_keys(group))
+                except (RedisError, RedisClusterException, OSError):
+                    pass  # the guard below delivers it, or the audit finds the outbox row
         by_node: dict[str, list[int]] = {}
         for group in groups:
             try:
@@ -102,6 +115,22 @@ class RedisAccess(MirrorLayout):
         groups = self.groups_of(outbox.pending_users())
         if groups:
             client.delete(*[key for group in groups for key in self.group_trust_keys(group)])
+
+    def audit(self) -> None:
+        """Check that the mirror may still be trusted (the auditor thread calls this), after
+        following the topology: a cluster's new slot map, or a master Sentinel moved (every
+        connection opened again, so that none goes on reading a deposed master)."""
+        try:
+            if self.remap_wanted:
+                self.remap_wanted = False
+                self.topology().refresh()
+            if self.topology().master_moved():
+                logger.warning("Sentinel names a new Redis master; reconnecting to it.")
+                self.topology().forget_connections()
+                self.reader_epoch += 1
+        except (RedisError, RedisClusterException):
+            self.remap_wanted = self.groups > 1
+        audit(self.rebuilder)
 
     # -- failure handling ---------------------------------------------------------------
     def run(self, operation: Callable[[Any], T], node: str = WHOLE) -> T:

@@ -15,8 +15,11 @@ import threading
 from collections.abc import Callable
 
 from django.db import connection
+from redis.exceptions import RedisClusterException
 
 from ..conf import app_settings
+from . import outbox
+from .rebuild import PENDING_GRACE, Rebuilder, RedisUnavailable
 
 logger = logging.getLogger("authtokens.store")
 
@@ -59,3 +62,29 @@ class Auditor:
                 logger.exception("Auditing the Redis revocation mirror failed.")
             finally:
                 connection.close()  # this thread's own database connection, not kept idle
+
+
+def audit(rebuilder: Rebuilder) -> None:
+    """Drop a group's warm marker if its node is not the one it was set on (a restart from a
+    snapshot, a failover) or if a revocation's copy for one of its users failed in some
+    process (an outbox row older than its commit can explain), then start a rebuild; start one
+    for cold groups too. The rows stay: only a rebuild that read the database after they
+    committed may delete them."""
+    store = rebuilder.store
+    stale = store.groups_of(outbox.stale(PENDING_GRACE))
+    try:
+        run_ids = store.run(lambda c: store.topology().run_ids())
+        warm = store.run(rebuilder.warm_values)
+        distrusted = [
+            group
+            for group, value in enumerate(warm)
+            if value is not None
+            and (group in stale or value.decode() != run_ids.get(store.node_name(group)))
+        ]
+        if distrusted:
+            logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
+            store.run(lambda c: c.delete(*[store.group_trust_keys(g)[0] for g in distrusted]))
+    except (RedisUnavailable, RedisClusterException):
+        return
+    if distrusted or None in warm:  # cold groups nobody read since: a shard restarted empty
+        rebuilder.in_background()

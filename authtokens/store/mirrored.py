@@ -15,6 +15,7 @@ class MirroredStore(Protocol):
 
     database: Any
     groups: int
+    read_sha: str
 
     def run(self, operation: Callable[[Any], T], node: str = "") -> T: ...
     def client(self) -> Any: ...

@@ -20,7 +20,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from . import outbox
 from .mirrored import MirroredStore
-from .scripts import EXTEND_LOCK, FINISH_REBUILD, READ_STATE_SHA, RELEASE_LOCK
+from .scripts import EXTEND_LOCK, FINISH_REBUILD, RELEASE_LOCK
 
 logger = logging.getLogger("authtokens.store")
 
@@ -58,32 +58,7 @@ class Rebuilder:
         if self._thread is not None:
             self._thread.join(timeout=timeout)
 
-    # -- the audit ----------------------------------------------------------------------
-    def audit(self) -> None:
-        """Drop a group's warm marker if its node is not the one it was set on (a restart from
-        a snapshot, a failover) or if a revocation's copy for one of its users failed in some
-        process (an outbox row older than its commit can explain), then start a rebuild. The
-        rows stay: only a rebuild that read the database after they committed may delete them."""
-        store = self.store
-        stale = store.groups_of(outbox.stale(PENDING_GRACE))
-        try:
-            run_ids = store.run(lambda c: store.topology().run_ids())
-            warm = store.run(self._warm_values)
-            distrusted = [
-                group
-                for group, value in enumerate(warm)
-                if value is not None
-                and (group in stale or value.decode() != run_ids.get(store.node_name(group)))
-            ]
-            if not distrusted:
-                return
-            logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
-            store.run(lambda c: c.delete(*[store.group_trust_keys(g)[0] for g in distrusted]))
-        except (RedisUnavailable, RedisClusterException):
-            return
-        self.in_background()
-
-    def _warm_values(self, client: Any) -> list[Any]:
+    def warm_values(self, client: Any) -> list[Any]:
         keys = [self.store.group_trust_keys(group)[0] for group in range(self.store.groups)]
         return client.mget_nonatomic(keys) if self.store.groups > 1 else client.mget(keys)
 
@@ -149,7 +124,7 @@ class Rebuilder:
         store = self.store
         groups = list(range(store.groups))
         if cold_only:
-            groups = [g for g, value in enumerate(store.run(self._warm_values)) if value is None]
+            groups = [g for g, value in enumerate(store.run(self.warm_values)) if value is None]
         first_on_node = {store.node_name(group): group for group in reversed(groups)}
         for node, group in first_on_node.items():
             if not store.run(self._knows_script(node)):
@@ -158,7 +133,7 @@ class Rebuilder:
 
     def _knows_script(self, node: str) -> Callable[[Any], bool]:
         def ask(client: Any) -> bool:
-            return bool(self.store.topology().on_node(node).script_exists(READ_STATE_SHA)[0])
+            return bool(self.store.topology().on_node(node).script_exists(self.store.read_sha)[0])
 
         return ask
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from redis.exceptions import NoScriptError, RedisClusterException, RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisClusterException, ResponseError
 
 from ..conf import app_settings
 from .access import RedisAccess
@@ -33,7 +33,7 @@ from .database import DatabaseStore
 from .guard import MirrorGuard
 from .layout import group_tags
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
-from .scripts import READ_STATE, READ_STATE_SHA
+from .scripts import READ_STATE, READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, READ_STATE_SHA
 from .topology import Cluster, SingleNode
 from .verdicts import VerdictCache
 
@@ -54,6 +54,14 @@ class RedisStore(RedisAccess, RevocationStore):
         self.cache_alias = cache_alias
         config = app_settings.REDIS if cache_alias is None else None
         self.groups = app_settings.REDIS_GROUPS if config and "CLUSTER" in config else 1
+        self.min_replicas = app_settings.REDIS_MIN_REPLICAS
+        self._read_args: tuple[int, ...]
+        self.read_script, self.read_sha, self._read_args = (
+            (READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, (self.min_replicas,))
+            if self.min_replicas
+            else (READ_STATE, READ_STATE_SHA, ())
+        )
+        self.reader_epoch = 0  # raised when every read connection must be opened again
         self._topology: SingleNode | Cluster | None = None
         self._readers = threading.local()  # each thread's connections for the read, by node
         self._readers_lock = threading.Lock()
@@ -126,7 +134,9 @@ class RedisStore(RedisAccess, RevocationStore):
             if reply is not None:
                 return reply
         connection = self._reader(node)
-        command = connection.pack_command("EVALSHA", READ_STATE_SHA, 4, *keys, jti, owner)
+        command = connection.pack_command(
+            "EVALSHA", self.read_sha, 4, *keys, jti, owner, *self._read_args
+        )
         try:
             connection.send_packed_command(command, check_health=False)
             return connection.read_response()  # an error disconnects it: no reply left behind
@@ -141,8 +151,8 @@ class RedisStore(RedisAccess, RevocationStore):
         ``client.evalsha`` (no pool lock, no retry wrapper), measured. It connects again by
         itself after an error; a forked child opens its own."""
         local = self._readers
-        if getattr(local, "pid", None) != os.getpid():
-            local.connections, local.pid = {}, os.getpid()
+        if getattr(local, "pid", None) != os.getpid() or local.epoch != self.reader_epoch:
+            local.connections, local.pid, local.epoch = {}, os.getpid(), self.reader_epoch
         connection = local.connections.get(node)
         if connection is None:
             # Built from the pool's settings, not taken from it: pool.make_connection() counts
@@ -165,7 +175,7 @@ class RedisStore(RedisAccess, RevocationStore):
             node = self.node_name(group)
             keys = [k for g in self.groups_on(node) for k in self.group_trust_keys(g)]
             self.run(lambda c: c.delete(*keys))
-            self.run(lambda c: self.topology().on_node(node).script_load(READ_STATE))
+            self.run(lambda c: self.topology().on_node(node).script_load(self.read_script))
         except (RedisUnavailable, RedisClusterException):
             pass  # the database answers this request; the next read tries again
 
@@ -181,35 +191,44 @@ class RedisStore(RedisAccess, RevocationStore):
         )
 
     def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
-        return self._mirror(lambda c: self.write_device(c, device_id, user_id, expires_at), user_id)
+        # Not a revocation: lost with a failover, the device is only unknown, hence refused.
+        write = lambda c: self.write_device(c, device_id, user_id, expires_at)  # noqa: E731
+        return self._mirror(write, user_id, revocation=False)
 
     def user_revoked(self, user_id: str, generation: int) -> bool:
         return self._mirror(lambda c: self.write_generation(c, user_id, generation), user_id)
 
-    def _mirror(self, write: Callable[[Any], None], user_id: Any) -> bool:
+    def _mirror(self, write: Callable[[Any], None], user_id: Any, revocation: bool = True) -> bool:
         group = self.group_of(user_id)
+        acks = self.min_replicas if revocation else 0
         try:
             node = self.node_name(group)
-            self.run(write, node)
-            return True
+            acknowledged = self.run(lambda c: self._write(c, node, write, acks), node)
         except (RedisUnavailable, RedisClusterException):
             # The database holds the write (and, for a revocation, its outbox row). Until
             # Redis has dropped the group's warm marker, no process may trust it: the guard
             # keeps trying in the background, so this request does not wait a timeout for it.
             self.invalidate([group])
             return False
+        if acknowledged < acks:
+            # Only the master holds it: a failover may lose it, or this master was deposed.
+            logger.warning("A revocation's copy reached no replica in time; rebuilding.")
+            self.invalidate([group], on_current_master=True)
+            return False
+        return True
+
+    def _write(self, client: Any, node: str, write: Callable[[Any], None], acks: int) -> int:
+        """Run ``write``; with ``acks``, on one connection with a WAIT after it, and return
+        how many replicas acknowledged it (Redis's WAIT counts that connection's writes)."""
+        if not acks:
+            write(client)
+            return 0
+        pipe = self.topology().on_node(node).pipeline(transaction=False)
+        write(pipe)
+        pipe.wait(acks, int(app_settings.REDIS_REPLICA_TIMEOUT.total_seconds() * 1000))
+        return int(pipe.execute()[-1])
 
     # -- beside the requests: audit and rebuild (rebuild.py) ----------------------------
-    def audit(self) -> None:
-        """Check that the mirror may still be trusted (the auditor thread calls this)."""
-        if self.remap_wanted:
-            self.remap_wanted = False
-            try:
-                self.topology().refresh()
-            except (RedisError, RedisClusterException):
-                self.remap_wanted = True
-        self.rebuilder.audit()
-
     def rebuild_in_background(self) -> None:
         self.rebuilder.in_background()
 

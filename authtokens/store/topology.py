@@ -37,6 +37,7 @@ class SingleNode:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+        self._master: Any = None  # the address Sentinel named last, if Sentinel manages it
 
     def node_for_slot(self, slot: int) -> Node:
         return Node("", self.client.connection_pool)
@@ -56,6 +57,30 @@ class SingleNode:
 
     def refresh(self) -> None:
         """Nothing to learn again: a Sentinel-managed pool asks the sentinels by itself."""
+
+    def master_moved(self) -> bool:
+        """Whether Sentinel names another master than last time it was asked (never for a
+        node without Sentinel)."""
+        pool = self.client.connection_pool
+        if not hasattr(pool, "get_master_address"):
+            return False
+        address = pool.get_master_address()
+        moved, self._master = self._master not in (None, address), address
+        return moved
+
+    def forget_connections(self) -> None:
+        """Close the pool's idle connections: the next ones ask Sentinel for the master."""
+        self.client.connection_pool.disconnect(inuse_connections=False)
+
+    def delete_now(self, name: str, keys: tuple[str, ...]) -> None:
+        """DEL ``keys`` on a connection opened now (Sentinel resolves the master afresh)."""
+        pool = self.pool_of(name)
+        connection = pool.connection_class(**pool.connection_kwargs)
+        try:
+            connection.send_command("DEL", *keys)
+            connection.read_response()
+        finally:
+            connection.disconnect()
 
     def close(self) -> None:
         """The client belongs to django-redis, or is closed with its pool."""
@@ -100,6 +125,15 @@ class Cluster:
     def refresh(self) -> None:
         """Learn the slot map again (after a MOVED, a failover, or a node that went away)."""
         self.client.nodes_manager.initialize()
+
+    def master_moved(self) -> bool:
+        return False  # RedisCluster follows failovers itself (refresh)
+
+    def forget_connections(self) -> None:
+        """Nothing: RedisCluster drops a node's connections when the node fails."""
+
+    def delete_now(self, name: str, keys: tuple[str, ...]) -> None:
+        self.client.delete(*keys)
 
     def close(self) -> None:
         self.client.close()
