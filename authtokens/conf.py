@@ -64,9 +64,9 @@ DEFAULTS: dict[str, Any] = {
     # slot) with its own warm marker, so a shard that loses its data is rebuilt alone.
     "REDIS_GROUPS": 256,
     # Replicas that must hold a revocation's copy (Redis WAIT) before it counts as mirrored,
-    # and that a master must have connected before its mirror is trusted: 1 with Sentinel or
-    # a cluster with replicas, so that a failover or a deposed master never loses one.
-    "REDIS_MIN_REPLICAS": 0,
+    # and that a master must have connected before its mirror is trusted, so that a failover
+    # or a deposed master never loses one. None: 1 with Sentinel or Cluster, else 0.
+    "REDIS_MIN_REPLICAS": None,
     # How long a revocation waits for those replicas before its copy counts as failed.
     "REDIS_REPLICA_TIMEOUT": timedelta(milliseconds=100),
     # The {hash tag} keeps every key in one Redis Cluster slot, so that one script reads them.

@@ -17,8 +17,8 @@ marker, so a shard that loses its data is rebuilt alone while the others keep an
 from __future__ import annotations
 
 import logging
-import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -55,12 +55,15 @@ class RedisStore(RedisAccess, RevocationStore):
         config = app_settings.REDIS if cache_alias is None else None
         self.groups = app_settings.REDIS_GROUPS if config and "CLUSTER" in config else 1
         self.min_replicas = app_settings.REDIS_MIN_REPLICAS
+        if self.min_replicas is None:  # replicated topologies wait for a replica by default
+            self.min_replicas = int(bool(config and ("CLUSTER" in config or "SENTINELS" in config)))
         self._read_args: tuple[int, ...]
         self.read_script, self.read_sha, self._read_args = (
             (READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, (self.min_replicas,))
             if self.min_replicas
             else (READ_STATE, READ_STATE_SHA, ())
         )
+        self._unreplicated_said: dict[str, float] = {}
         self.reader_epoch = 0  # raised when every read connection must be opened again
         self._topology: SingleNode | Cluster | None = None
         self._readers = threading.local()  # each thread's connections for the read, by node
@@ -117,6 +120,9 @@ class RedisStore(RedisAccess, RevocationStore):
             return self.database.get_state(claims)
         if reply is REDIRECTED:
             return self.database.get_state(claims)
+        if reply is not None and reply[0] == -1:  # fewer replicas connected than REDIS_MIN_REPLICAS
+            self._unreplicated(node)
+            return self.database.get_state(claims)
         if reply is None or not reply[0]:  # a forgetful instance, or a cold mirror
             if reply is None:
                 self.reload_scripts(group)
@@ -124,6 +130,19 @@ class RedisStore(RedisAccess, RevocationStore):
             return self.database.get_state(claims)
         # Absent (an unknown device), revoked, or another user's: as the database says.
         return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])
+
+    def _unreplicated(self, node: str) -> None:
+        """Say once a minute per process that a master lacks its replicas (a shard after a
+        failover, a deposed master): its users are checked in the database until one joins."""
+        now = time.monotonic()
+        if now >= self._unreplicated_said.get(node, 0.0):
+            self._unreplicated_said[node] = now + 60
+            logger.warning(
+                "Redis master %s has fewer than REDIS_MIN_REPLICAS=%d replicas; its users' "
+                "revocations are checked in the database until one is connected.",
+                node or "(the one node)",
+                self.min_replicas,
+            )
 
     def _read(self, node: str, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
         if self.verdicts is not None:
@@ -134,6 +153,11 @@ class RedisStore(RedisAccess, RevocationStore):
             if reply is not None:
                 return reply
         connection = self._reader(node)
+        if connection._sock is None:
+            # Connect here, not inside send_packed_command: redis-py 8 reconnects there through
+            # connect_check_health, which a Sentinel-managed connection does not override, so
+            # it would reach the last (or default) address instead of the master named now.
+            connection.connect()
         command = connection.pack_command(
             "EVALSHA", self.read_sha, 4, *keys, jti, owner, *self._read_args
         )
@@ -145,24 +169,6 @@ class RedisStore(RedisAccess, RevocationStore):
         except ResponseError:  # MOVED, CLUSTERDOWN...: not ours to follow in a request
             self.remap_wanted = True
             return REDIRECTED
-
-    def _reader(self, node: str) -> Any:
-        """This thread's own connection to ``node`` for the read: half the cost of
-        ``client.evalsha`` (no pool lock, no retry wrapper), measured. It connects again by
-        itself after an error; a forked child opens its own."""
-        local = self._readers
-        if getattr(local, "pid", None) != os.getpid() or local.epoch != self.reader_epoch:
-            local.connections, local.pid, local.epoch = {}, os.getpid(), self.reader_epoch
-        connection = local.connections.get(node)
-        if connection is None:
-            # Built from the pool's settings, not taken from it: pool.make_connection() counts
-            # against max_connections and is never given back, so stores replaced over time
-            # (settings changes, tests) would exhaust the pool.
-            pool = self.topology().pool_of(node)
-            connection = local.connections[node] = pool.connection_class(**pool.connection_kwargs)
-            with self._readers_lock:
-                self._reader_connections.append(connection)
-        return connection
 
     def reload_scripts(self, group: int = 0) -> None:
         """Redis does not know the read script: the node serving ``group`` restarted (perhaps

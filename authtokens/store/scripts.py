@@ -20,11 +20,12 @@ return {warm, device == ARGV[2] and 0 or 1, generation, revoked}
 # The same check for a deployment with replicas (REDIS_MIN_REPLICAS = ARGV[3]): the mirror
 # counts as warm only on a master that has that many replicas connected now. A master deposed
 # by a failover but still up (a partition, SENTINEL FAILOVER) has lost its replica, so it stops
-# being trusted at once, as Redis's own min-replicas-to-write stops its writes.
+# being trusted at once, as Redis's own min-replicas-to-write stops its writes. -1 says so:
+# the database answers, and no rebuild is started (the mirror itself is fine).
 READ_STATE_REPLICATED = """
 local info = redis.call('INFO', 'replication')
 local replicas = tonumber(string.match(info, 'connected_slaves:(%d+)') or '0')
-local warm = replicas >= tonumber(ARGV[3]) and redis.call('EXISTS', KEYS[3]) or 0
+local warm = replicas >= tonumber(ARGV[3]) and redis.call('EXISTS', KEYS[3]) or -1
 local device = redis.call('GET', KEYS[1])
 local generation = tonumber(redis.call('GET', KEYS[2]) or '0')
 local revoked = redis.call('HEXISTS', KEYS[4], ARGV[1])

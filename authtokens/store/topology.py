@@ -77,6 +77,7 @@ class SingleNode:
         pool = self.pool_of(name)
         connection = pool.connection_class(**pool.connection_kwargs)
         try:
+            connection.connect()  # asks Sentinel for the master (see RedisStore._read)
             connection.send_command("DEL", *keys)
             connection.read_response()
         finally:

@@ -1,0 +1,126 @@
+"""The Redis store behind Redis Sentinel: a master, its replica and three sentinels, started
+here (tests/redis_topologies.py).
+
+README, Deployment ("Sentinel") and Guarantees: the store follows the master Sentinel names;
+a failover, whether the master dies or is deposed while still up (SENTINEL FAILOVER, a
+partition), accepts no revoked token, fails no request and loses no revocation. With
+``REDIS_MIN_REPLICAS`` (1 by default with Sentinel) a revocation counts as mirrored only once
+a replica holds it, and a master is trusted only while a replica is connected to it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from authtokens import tokens
+from authtokens.store import get_store
+from authtokens.store.redis import RedisStore
+from tests.conftest import bearer, status
+from tests.factories import UserFactory
+from tests.test_cluster_store import Load, signed_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def sentinel(redis_sentinel: Any, settings: Any) -> Any:
+    settings.AUTHTOKENS = {
+        **settings.AUTHTOKENS,
+        "REDIS": {
+            "SENTINELS": redis_sentinel.sentinels,
+            "SERVICE_NAME": redis_sentinel.service_name,
+            "OPTIONS": {"socket_timeout": 0.3, "socket_connect_timeout": 0.3},
+        },
+        "REDIS_RETRY_INTERVAL": timedelta(milliseconds=200),
+        "REDIS_AUDIT_INTERVAL": timedelta(milliseconds=200),
+    }
+    store = get_store()
+    assert store.min_replicas == 1  # the default with Sentinel
+    assert store.rebuild() == 0
+    return redis_sentinel
+
+
+def claims(token: str) -> dict[str, Any]:
+    return tokens.decode(token, token_type=tokens.ACCESS)
+
+
+def evalsha_calls(client: Any) -> int:
+    return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+def wait_until_redis_answers(store: Any, token: str, seconds: float = 40) -> None:
+    """Until a check of ``token`` is answered by Redis (no SQL query): the mirror is warm on a
+    master with its replica."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            store.get_state(claims(token))
+        if not queries:
+            return
+        assert time.monotonic() < deadline, "Redis never answered again"
+        time.sleep(0.2)
+
+
+def test_a_check_is_one_command_on_the_master_and_no_query(api, sign_in, sentinel):
+    store = get_store()
+    token = sign_in(UserFactory())["access"]
+    assert status(api, token) == 200
+    master = sentinel.server_client(sentinel.master_address())
+    before = evalsha_calls(master)
+    with CaptureQueriesContext(connection) as queries:
+        assert store.get_state(claims(token)).user_generation == 0
+    assert evalsha_calls(master) - before == 1
+    assert len(queries) == 0
+
+
+def test_a_dead_master_accepts_no_revoked_token_and_loses_nothing(api, sign_in, sentinel):
+    from rest_framework.test import APIClient
+
+    pairs = [signed_in(api, sign_in, UserFactory()) for _ in range(3)]
+    expected = {
+        token: code for revoked, valid in pairs for token, code in ((revoked, 401), (valid, 200))
+    }
+    late = sign_in(UserFactory())["access"]
+    with Load(APIClient, expected) as load:
+        time.sleep(0.3)
+        old = sentinel.kill_master()
+        # Revoked while there is no master: the database and the outbox hold it.
+        assert api.post("/api/token/logout/", **bearer(late)).status_code == 204
+        sentinel.wait_for_new_master(old)
+        time.sleep(1)
+    assert len(load.answers) > 50
+    assert load.wrong() == []
+    for token, code in {**expected, late: 401}.items():
+        assert status(api, token) == code
+
+
+def test_a_deposed_master_still_up_loses_no_revocation(api, sign_in, sentinel):
+    """SENTINEL FAILOVER: the old master answers as a master for 10 to 15 s more, and this
+    process's connections still reach it. A revocation made meanwhile, through them, must
+    hold for every process: one that reconnects to the new master, and this one."""
+    store = get_store()
+    user = UserFactory()
+    victim, witness = sign_in(user)["access"], sign_in(UserFactory())["access"]
+    assert status(api, victim) == 200  # this process's connections are on the old master
+    sentinel.failover()
+    another_process = RedisStore()  # connects now: to the new master
+    try:
+        another_process.get_state(claims(witness))  # finds it forgetful, and rebuilds it
+        another_process.rebuilder.join(timeout=10)
+        assert api.post("/api/token/logout/", **bearer(victim)).status_code == 204
+        for _ in range(20):
+            assert another_process.get_state(claims(victim)).device_revoked
+            assert store.get_state(claims(victim)).device_revoked
+            time.sleep(0.1)
+        sentinel.wait_until_ready()  # the old master is now the new one's replica
+        wait_until_redis_answers(another_process, witness)
+        assert another_process.get_state(claims(victim)).device_revoked
+        assert status(api, victim) == 401
+    finally:
+        another_process.close()
