@@ -1,5 +1,6 @@
 """Settings of the gunicorn that integration tests start: the test database, their Redis."""
 
+import json
 import os
 
 from tests.settings import *  # noqa: F403
@@ -33,3 +34,17 @@ AUTHTOKENS = {
 MIDDLEWARE = [*MIDDLEWARE, "tests.integration.worker_pid.worker_pid"]  # noqa: F405
 if os.environ.get("AT_VERDICT_CACHE"):  # tests/integration/test_propagation.py
     AUTHTOKENS["REDIS_VERDICT_CACHE"] = True
+# tests/integration/test_topology_workers.py: the store's own connection to a Redis Cluster or
+# to Sentinel, as JSON lists of [host, port].
+_OPTIONS = {"socket_timeout": 0.3, "socket_connect_timeout": 0.3}
+if os.environ.get("AT_REDIS_CLUSTER"):
+    AUTHTOKENS["REDIS"] = {
+        "CLUSTER": json.loads(os.environ["AT_REDIS_CLUSTER"]),
+        "OPTIONS": _OPTIONS,
+    }
+if os.environ.get("AT_REDIS_SENTINELS"):
+    AUTHTOKENS["REDIS"] = {
+        "SENTINELS": json.loads(os.environ["AT_REDIS_SENTINELS"]),
+        "SERVICE_NAME": os.environ["AT_REDIS_SERVICE"],
+        "OPTIONS": _OPTIONS,
+    }

@@ -1,0 +1,120 @@
+"""gunicorn's workers on a real Redis Cluster and behind real Sentinel (tests/redis_topologies.py):
+every worker refuses a revoked token through a master's death, a deposed master and the
+recovery after (README, Deployment and Guarantees)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.factories import PASSWORD, UserFactory
+from tests.integration.conftest import Relay, Server, start_gunicorn, stop
+from tests.settings import REDIS_URL
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROUNDS = 24  # requests per check, spread over the 3 workers by the kernel
+
+
+def served(relay: Relay, **env: str) -> Iterator[Server]:
+    process, server = start_gunicorn(REDIS_URL, relay.port, workers=3, **env)
+    try:
+        yield server
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def on_cluster(redis_cluster: Any, relay: Relay, transactional_db: Any) -> Iterator[Server]:
+    yield from served(relay, AT_REDIS_CLUSTER=json.dumps(redis_cluster.startup_nodes))
+
+
+@pytest.fixture
+def behind_sentinel(redis_sentinel: Any, relay: Relay, transactional_db: Any) -> Iterator[Server]:
+    yield from served(
+        relay,
+        AT_REDIS_SENTINELS=json.dumps(redis_sentinel.sentinels),
+        AT_REDIS_SERVICE=redis_sentinel.service_name,
+    )
+
+
+def statuses(server: Server, token: str, rounds: int = ROUNDS) -> set[int]:
+    return {server.request("GET", "/api/me/", token)[0] for _ in range(rounds)}
+
+
+def revoked_and_valid(server: Server) -> tuple[str, str]:
+    user = UserFactory()
+    revoked, valid = (server.sign_in(user.username, PASSWORD)["access"] for _ in range(2))
+    assert server.request("POST", "/api/token/logout/", revoked)[0] == 204
+    return revoked, valid
+
+
+class Pollers:
+    """Threads asking for every token without pause; they record each status they get."""
+
+    def __init__(self, server: Server, expected: dict[str, int]) -> None:
+        self.server, self.expected, self.seen = server, expected, []
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.poll) for _ in range(3)]
+
+    def poll(self) -> None:
+        while not self.stopping.is_set():
+            for token, code in self.expected.items():
+                self.seen.append((self.server.request("GET", "/api/me/", token)[0], code))
+
+    def __enter__(self) -> Pollers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def wrong(self) -> list[tuple[int, int]]:
+        return [(got, wanted) for got, wanted in self.seen if got != wanted]
+
+
+def test_cluster_workers_lose_a_master_and_keep_every_revocation(on_cluster, redis_cluster):
+    pairs = [revoked_and_valid(on_cluster) for _ in range(6)]
+    expected = {token: code for pair in pairs for token, code in zip(pair, (401, 200), strict=True)}
+    for token, code in expected.items():
+        assert statuses(on_cluster, token) == {code}
+    late = on_cluster.sign_in(UserFactory().username, PASSWORD)["access"]
+    with Pollers(on_cluster, expected) as pollers:
+        time.sleep(0.5)
+        victim = redis_cluster.masters()[0]
+        redis_cluster.kill(victim)
+        assert on_cluster.request("POST", "/api/token/logout/", late)[0] == 204
+        redis_cluster.wait_for_promotion(victim)
+        time.sleep(2)
+    assert len(pollers.seen) > 100
+    assert pollers.wrong() == []  # no revoked token accepted, no 500
+    for token, code in {**expected, late: 401}.items():
+        assert statuses(on_cluster, token) == {code}
+
+
+def test_sentinel_workers_keep_a_revocation_made_on_a_deposed_master(
+    behind_sentinel, redis_sentinel
+):
+    """SENTINEL FAILOVER leaves the old master answering for 10 to 15 s; the workers'
+    connections still reach it. A logout made then is refused by every worker, then and after
+    the old master has become the new one's replica."""
+    revoked, valid = revoked_and_valid(behind_sentinel)
+    victim = behind_sentinel.sign_in(UserFactory().username, PASSWORD)["access"]
+    assert statuses(behind_sentinel, victim) == {200}
+    redis_sentinel.failover()
+    assert behind_sentinel.request("POST", "/api/token/logout/", victim)[0] == 204
+    expected = {revoked: 401, valid: 200, victim: 401}
+    with Pollers(behind_sentinel, expected) as pollers:
+        redis_sentinel.wait_until_ready()  # the old master is demoted and resynced
+        time.sleep(2)
+    assert len(pollers.seen) > 50
+    assert pollers.wrong() == []
+    master = redis_sentinel.server_client(redis_sentinel.master_address())
+    assert master.info("replication")["connected_slaves"] == 1
