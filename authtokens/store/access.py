@@ -78,9 +78,20 @@ class RedisAccess(MirrorLayout):
         when no node serves it (a failover under way)."""
         return self.topology().node_for_slot(self.slot_of(group)).name if self.groups > 1 else ""
 
+    def groups_by_node(self) -> dict[str, list[int]]:
+        """The groups each node serves now; a group nobody serves (a failover under way) is
+        left out."""
+        by_node: dict[str, list[int]] = {}
+        for group in range(self.groups):
+            try:
+                by_node.setdefault(self.node_name(group), []).append(group)
+            except RedisClusterException:
+                continue
+        return by_node
+
     def groups_on(self, node: str) -> list[int]:
         """The groups ``node`` serves now."""
-        return [group for group in range(self.groups) if self.node_name(group) == node]
+        return self.groups_by_node().get(node, [])
 
     def invalidate(self, groups: Iterable[int], on_current_master: bool = False) -> None:
         """Have each group's node drop its trust, through that node's guard; and, if

@@ -13,9 +13,9 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connection
-from redis.exceptions import RedisClusterException
 
 from ..conf import app_settings
 from . import outbox
@@ -68,23 +68,39 @@ def audit(rebuilder: Rebuilder) -> None:
     """Drop a group's warm marker if its node is not the one it was set on (a restart from a
     snapshot, a failover) or if a revocation's copy for one of its users failed in some
     process (an outbox row older than its commit can explain), then start a rebuild; start one
-    for cold groups too. The rows stay: only a rebuild that read the database after they
-    committed may delete them."""
+    for cold groups too. Node by node: a dead shard does not hold up the others' audit. The
+    rows stay: only a rebuild that read the database after they committed may delete them."""
     store = rebuilder.store
     stale = store.groups_of(outbox.stale(PENDING_GRACE))
-    try:
-        run_ids = store.run(lambda c: store.topology().run_ids())
-        warm = store.run(rebuilder.warm_values)
+    wanted = False
+    for node, groups in store.groups_by_node().items():
+        try:
+            wanted |= store.run(_node_auditor(rebuilder, node, groups, stale), node)
+        except RedisUnavailable:
+            continue
+    if wanted:
+        rebuilder.in_background()
+
+
+def _node_auditor(
+    rebuilder: Rebuilder, node: str, groups: list[int], stale: set[int]
+) -> Callable[[Any], bool]:
+    def audit_node(_: Any) -> bool:
+        """Audit the groups ``node`` serves; whether a rebuild is wanted."""
+        client = rebuilder.store.topology().on_node(node)
+        run_id = client.info("server")["run_id"]
+        values = rebuilder.values(client, groups, 0)
         distrusted = [
             group
-            for group, value in enumerate(warm)
-            if value is not None
-            and (group in stale or value.decode() != run_ids.get(store.node_name(group)))
+            for group, value in zip(groups, values, strict=True)
+            if value is not None and (group in stale or value.decode() != run_id)
         ]
         if distrusted:
             logger.warning("The Redis revocation mirror may be missing entries; rebuilding.")
-            store.run(lambda c: c.delete(*[store.group_trust_keys(g)[0] for g in distrusted]))
-    except (RedisUnavailable, RedisClusterException):
-        return
-    if distrusted or None in warm:  # cold groups nobody read since: a shard restarted empty
-        rebuilder.in_background()
+            pipe = client.pipeline(transaction=False)
+            for group in distrusted:
+                pipe.delete(rebuilder.store.group_trust_keys(group)[0])
+            pipe.execute()
+        return bool(distrusted) or None in values  # cold groups: a shard restarted empty
+
+    return audit_node

@@ -58,10 +58,6 @@ class Rebuilder:
         if self._thread is not None:
             self._thread.join(timeout=timeout)
 
-    def warm_values(self, client: Any) -> list[Any]:
-        keys = [self.store.group_trust_keys(group)[0] for group in range(self.store.groups)]
-        return client.mget_nonatomic(keys) if self.store.groups > 1 else client.mget(keys)
-
     # -- rebuilding ---------------------------------------------------------------------
     def in_background(self) -> None:
         """Start one rebuild of the cold groups in this process, unless one is running."""
@@ -92,16 +88,15 @@ class Rebuilder:
             self._rebuilding.release()
 
     def _rebuild(self, cold_only: bool) -> int | None:
-        store, nonce, held = self.store, secrets.token_hex(16), []
+        store, nonce = self.store, secrets.token_hex(16)
+        held: list[int] = []
         try:
-            groups = self._groups_to_rebuild(cold_only)
-            held = self._lock(groups, nonce)
+            held, run_ids = self._claim(cold_only, nonce)
             if not held:
                 return None
             # Read before the copy: every row listed here committed before the copy's reads,
             # so the copy covers its revocation and may retire it once the mirror is warm.
             covered = outbox.listed()
-            run_ids = store.run(lambda c: store.topology().run_ids())
             contents = store.database.mirror_contents()
             count = store.run(lambda c: self._copy(c, contents, nonce, held))
             done = set(store.run(lambda c: self._finish(c, held, nonce, run_ids)))
@@ -117,37 +112,54 @@ class Rebuilder:
         logger.info("Rebuilt the Redis revocation mirror with %d entries.", count)
         return count
 
-    def _groups_to_rebuild(self, cold_only: bool) -> list[int]:
-        """The groups to copy, each node's read script loaded first: a warm marker is set only
-        beside a script loaded after it (loading it drops the node's markers first, which only
-        a forgetful, restarted instance can hold)."""
+    def _claim(self, cold_only: bool, nonce: str) -> tuple[list[int], dict[str, str]]:
+        """On each node that answers (a dead shard does not hold up the others): the groups
+        whose rebuild lock we took (the cold ones only, if ``cold_only``), and the node's
+        run_id, read before the copy."""
         store = self.store
-        groups = list(range(store.groups))
-        if cold_only:
-            groups = [g for g, value in enumerate(store.run(self.warm_values)) if value is None]
-        first_on_node = {store.node_name(group): group for group in reversed(groups)}
-        for node, group in first_on_node.items():
-            if not store.run(self._knows_script(node)):
-                store.reload_scripts(group)
-        return groups
+        held: list[int] = []
+        run_ids: dict[str, str] = {}
+        for node, groups in store.groups_by_node().items():
+            try:
+                taken, run_ids[node] = store.run(
+                    self._claimer(node, groups, cold_only, nonce), node
+                )
+            except RedisUnavailable:
+                continue
+            held += taken
+        return held, run_ids
 
-    def _knows_script(self, node: str) -> Callable[[Any], bool]:
-        def ask(client: Any) -> bool:
-            return bool(self.store.topology().on_node(node).script_exists(self.store.read_sha)[0])
-
-        return ask
-
-    def _lock(self, groups: list[int], nonce: str) -> list[int]:
-        """Take the rebuild lock of each group that no other rebuild holds; return those."""
+    def _claimer(
+        self, node: str, groups: list[int], cold_only: bool, nonce: str
+    ) -> Callable[[Any], tuple[list[int], str]]:
+        """Load the read script first if the node lacks it (a warm marker is set only beside a
+        script loaded after it: loading it drops the node's markers first, which only a
+        forgetful, restarted instance can hold), then lock the groups."""
         lock_ms = int(REBUILD_LOCK.total_seconds() * 1000)
 
-        def take(client: Any) -> list[Any]:
+        def claim(_: Any) -> tuple[list[int], str]:
+            client = self.store.topology().on_node(node)
+            if not client.script_exists(self.store.read_sha)[0]:
+                self.store.reload_scripts(groups[0])
+            wanted = groups
+            if cold_only:
+                values = self.values(client, groups, 0)
+                wanted = [g for g, value in zip(groups, values, strict=True) if value is None]
             pipe = client.pipeline(transaction=False)
-            for group in groups:
+            for group in wanted:
                 pipe.set(self.store.group_trust_keys(group)[1], nonce, nx=True, px=lock_ms)
-            return pipe.execute()
+            taken = [g for g, ok in zip(wanted, pipe.execute(), strict=True) if ok]
+            return taken, client.info("server")["run_id"]
 
-        return [group for group, taken in zip(groups, self.store.run(take), strict=True) if taken]
+        return claim
+
+    def values(self, client: Any, groups: list[int], which: int) -> list[Any]:
+        """The warm markers (``which`` 0) or locks (1) of ``groups``, all on ``client``'s node:
+        one GET each in a pipeline (a multi-key command across slots is refused)."""
+        pipe = client.pipeline(transaction=False)
+        for group in groups:
+            pipe.get(self.store.group_trust_keys(group)[which])
+        return list(pipe.execute())
 
     def _copy(
         self, client: Any, contents: Iterable[tuple[Any, ...]], nonce: str, held: list[int]
@@ -208,7 +220,9 @@ class Rebuilder:
         done = []
         for group in held:
             warm, lock = self.store.group_trust_keys(group)
-            run_id = run_ids[self.store.node_name(group)]
+            run_id = run_ids.get(self.store.node_name(group))
+            if run_id is None:
+                continue  # its slot moved during the copy: the lock's TTL frees it
             if self.store.run_script(client, FINISH_REBUILD, [lock, warm], [nonce, run_id]):
                 done.append(group)
         return done
