@@ -77,8 +77,8 @@ class RedisStore(RedisAccess, RevocationStore):
         self.rebuilder = Rebuilder(self)
         self.verdicts = (
             VerdictCache(lambda: self.client().connection_pool)
-            if app_settings.REDIS_VERDICT_CACHE and self.groups == 1
-            else None
+            if app_settings.REDIS_VERDICT_CACHE and self.groups == 1 and not self.min_replicas
+            else None  # it runs READ_STATE on one node only (check E017 says so)
         )
         self.auditor = Auditor(self.audit)
 
