@@ -67,9 +67,9 @@ class Auditor:
 def audit(rebuilder: Rebuilder) -> None:
     """Drop a group's warm marker if its node is not the one it was set on (a restart from a
     snapshot, a failover) or if a revocation's copy for one of its users failed in some
-    process (an outbox row older than its commit can explain), then start a rebuild; start one
-    for cold groups too. Node by node: a dead shard does not hold up the others' audit. The
-    rows stay: only a rebuild that read the database after they committed may delete them."""
+    process (an outbox row older than its commit can explain), then start a rebuild. Node by
+    node: a dead shard does not hold up the others' audit. The rows stay: only a rebuild that
+    read the database after they committed may delete them."""
     store = rebuilder.store
     stale = store.groups_of(outbox.stale(PENDING_GRACE))
     wanted = False
@@ -101,6 +101,6 @@ def _node_auditor(
             for group in distrusted:
                 pipe.delete(rebuilder.store.group_trust_keys(group)[0])
             pipe.execute()
-        return bool(distrusted) or None in values  # cold groups: a shard restarted empty
+        return bool(distrusted)  # a cold group is rebuilt by its first read, as on one node
 
     return audit_node
