@@ -106,7 +106,9 @@ def test_a_check_is_one_command_on_its_users_node_and_no_query(api, sign_in, clu
         return Counter(
             {
                 master.port: int(
-                    cluster.client(master).info("commandstats").get("cmdstat_evalsha", {})
+                    cluster.client(master)
+                    .info("commandstats")
+                    .get("cmdstat_evalsha", {})
                     .get("calls", 0)
                 )
                 for master in cluster.masters()
@@ -134,10 +136,10 @@ def test_flushing_one_shard_leaves_the_others_answering_from_redis(api, sign_in,
     pairs = {port: signed_in(api, sign_in, found[0]) for port, found in users.items()}
     flushed = cluster.masters()[0]
     cluster.flush(flushed)
-    for port, (revoked, valid) in pairs.items():
+    for revoked, valid in pairs.values():
         assert status(api, revoked) == 401 and status(api, valid) == 200
     # The other shards are still warm: their checks never touch the database.
-    for port, (revoked, valid) in pairs.items():
+    for port, (_revoked, valid) in pairs.items():
         if port == flushed.port:
             continue
         with CaptureQueriesContext(connection) as queries:
