@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -132,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     _lock = _hold_lock()  # referenced until main returns: the lock is held until then
     preflight(args)
+    # SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so that the finally blocks stop the
+    # cluster and the servers; only SIGKILL can leave them behind.
+    signal.signal(signal.SIGTERM, _terminated)
     load_before = os.getloadavg()
     log("Redis Cluster: starting 3 masters + 3 replicas", started)
     with cluster.running() as topology:  # stopped, every process of it, whatever happens
@@ -144,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     report.write(results, out)
     log(f"wrote {out / 'results.md'} and {out / 'results.png'}", started)
     return 0
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def measure(args: argparse.Namespace, topology: object, started: float) -> dict:

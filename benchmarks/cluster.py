@@ -124,24 +124,14 @@ def _check_key_shape(store: Any, clients: dict[str, Any], expires_at: Any) -> st
     return str(key)
 
 
-def memory(n: int, users: int) -> dict[str, Any]:
-    """``n`` revocations of tokens of ``users`` users, written with the store's own write on
-    the master of each user's group: the used_memory delta summed over the masters."""
-    from django.utils import timezone
-
+def _write_revocations(
+    store: Any, clients: dict[str, Any], n: int, users: int, expires_at: Any
+) -> Counter[str]:
+    """``n`` revocations, user after user, each through the store's own ``write_token`` in a
+    pipeline to the master of the user's group; how many went to each master."""
     from authtokens import tokens
-    from authtokens.store import get_store
 
-    store: Any = get_store()
-    clients = _masters(store)
     master_of = _master_of_group(store)
-    expires_at = timezone.now() + timedelta(minutes=15)  # one hour bucket, as single-node
-    for client in clients.values():
-        client.flushall()
-    key_example = _check_key_shape(store, clients, expires_at)
-    for client in clients.values():
-        client.flushall()
-    before = _settled_memory(clients)
     pipes = {name: client.pipeline(transaction=False) for name, client in clients.items()}
     written: Counter[str] = Counter()
     for i in range(n):
@@ -154,6 +144,26 @@ def memory(n: int, users: int) -> dict[str, Any]:
                 pipe.execute()
     for pipe in pipes.values():
         pipe.execute()
+    return written
+
+
+def memory(n: int, users: int) -> dict[str, Any]:
+    """``n`` revocations of tokens of ``users`` users, written with the store's own write on
+    the master of each user's group: the used_memory delta summed over the masters."""
+    from django.utils import timezone
+
+    from authtokens.store import get_store
+
+    store: Any = get_store()
+    clients = _masters(store)
+    expires_at = timezone.now() + timedelta(minutes=15)  # one hour bucket, as single-node
+    for client in clients.values():
+        client.flushall()
+    key_example = _check_key_shape(store, clients, expires_at)
+    for client in clients.values():
+        client.flushall()
+    before = _settled_memory(clients)
+    written = _write_revocations(store, clients, n, users, expires_at)
     after = _settled_memory(clients)
     per_master = {
         name: {

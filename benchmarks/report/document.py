@@ -26,7 +26,8 @@ METHOD = [
     "",
     "- One command runs everything: fresh databases (SQLite file under /tmp; PostgreSQL "
     "database `bench`, dropped and recreated), migrations, one user with one credential per "
-    "scheme, then the phases above. Redis database 14 only (flushed before and after).",
+    "scheme, then the phases above. Redis database 14 only (flushed before and after), and "
+    "a Redis Cluster started for the run (3 masters, 1 replica each) and stopped after it.",
     "- Views (`benchmarks/urls.py`): one trivial `APIView` per scheme with its own "
     '`authentication_classes` and `IsAuthenticated`, returning `{"ok": true}`. Settings '
     "(`benchmarks/settings.py`): DEBUG off, a one-middleware stack, JSON renderer only, "
