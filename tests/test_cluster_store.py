@@ -139,7 +139,7 @@ def test_flushing_one_shard_leaves_the_others_answering_from_redis(api, sign_in,
     for revoked, valid in pairs.values():
         assert status(api, revoked) == 401 and status(api, valid) == 200
     # The other shards are still warm: their checks never touch the database.
-    for port, (_revoked, valid) in pairs.items():
+    for port, (_, valid) in pairs.items():
         if port == flushed.port:
             continue
         with CaptureQueriesContext(connection) as queries:
