@@ -11,12 +11,13 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
 from typing import IO
 
-from . import e2e, prepare, report
+from . import cluster, e2e, prepare, report
 from .common import INSTANCE, ROOT, SCHEMES, flush, redis_client, run_worker
 
 FULL = {
@@ -39,6 +40,7 @@ FULL = {
     "profile_n": 300,
     "profile_calls": 1500,
     "propagation_trials": 40,
+    "cluster_users": 10_000,
 }
 QUICK = {
     **FULL,
@@ -109,6 +111,7 @@ def _add_sizes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile-n", type=int)
     parser.add_argument("--profile-calls", type=int)
     parser.add_argument("--propagation-trials", type=int, help="revocations timed to 3 workers")
+    parser.add_argument("--cluster-users", type=int, help="users spread over the cluster")
 
 
 def preflight(args: argparse.Namespace) -> None:
@@ -130,18 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     _lock = _hold_lock()  # referenced until main returns: the lock is held until then
     preflight(args)
-    dbs = [db for db in args.dbs.split(",") if db]
+    # SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so that the finally blocks stop the
+    # cluster and the servers; only SIGKILL can leave them behind.
+    signal.signal(signal.SIGTERM, _terminated)
     load_before = os.getloadavg()
-    flush(redis_client())  # database 14 only: the benchmark's own
-    results: dict = {"config": vars(args), "e2e": {}, "inprocess": {}, "revocation": {}}
-    for db in dbs:
-        per_request(args, db, results, started)
-    for i, db in enumerate(reversed(dbs)):  # the Redis-only figures once, on the last database
-        log(f"{db}: revocation figures", started)
-        extra = [] if i == 0 else ["--skip-redis"]
-        results["revocation"][db] = run_worker("revocation", _revocation_args(args, db, extra), db)
-    last_database(args, dbs[-1], results, started)
-    flush(redis_client())
+    log("Redis Cluster: starting 3 masters + 3 replicas", started)
+    with cluster.running() as topology:  # stopped, every process of it, whatever happens
+        results = measure(args, topology, started)
     results["wall_seconds"] = time.monotonic() - started
     results["load"] = {"before": load_before, "after": os.getloadavg()}
     out = Path(args.out)
@@ -152,8 +150,28 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def measure(args: argparse.Namespace, topology: object, started: float) -> dict:
+    """Every phase, in order; the Redis-only figures once, on the last database."""
+    dbs = [db for db in args.dbs.split(",") if db]
+    flush(redis_client())  # database 14 only: the benchmark's own
+    results: dict = {"config": vars(args), "e2e": {}, "inprocess": {}, "revocation": {}}
+    for db in dbs:
+        per_request(args, db, results, started, topology)
+    for i, db in enumerate(reversed(dbs)):
+        log(f"{db}: revocation figures", started)
+        extra = [] if i == 0 else ["--skip-redis"]
+        results["revocation"][db] = run_worker("revocation", _revocation_args(args, db, extra), db)
+    last_database(args, dbs[-1], results, started)
+    flush(redis_client())
+    return results
+
+
 def _hold_lock() -> IO[str]:
-    """One run at a time: runs share the `bench` database, the SQLite file, ports 8711-8712
+    """One run at a time: runs share the `bench` database, the SQLite file, ports 8711-8715
     and Redis DB 14, and two at once break each other (and their figures)."""
     lock = open(f"/tmp/authtokens-bench{INSTANCE}.lock", "w")  # noqa: SIM115 (held until exit)
     try:
@@ -163,11 +181,17 @@ def _hold_lock() -> IO[str]:
     return lock
 
 
-def per_request(args: argparse.Namespace, db: str, results: dict, started: float) -> None:
-    """A fresh ``db``, then its end-to-end and in-process figures."""
+def per_request(
+    args: argparse.Namespace, db: str, results: dict, started: float, topology: object
+) -> None:
+    """A fresh ``db`` and the cluster's mirror of it, then its end-to-end and in-process
+    figures."""
     log(f"{db}: fresh database, migrations", started)
     prepare.recreate(db)
     creds = run_worker("fixtures", [], db)
+    cluster.empty(topology)
+    rebuilt = run_worker("cluster", ["rebuild", "--db", db], db, "redis-cluster")
+    log(f"{db}: cluster mirror rebuilt in {rebuilt['seconds']:.1f} s", started)
     if not args.skip_e2e:
         log(
             f"{db}: end to end, {args.rounds} rounds x {len(SCHEMES)} schemes x {args.duration}s",
@@ -204,6 +228,14 @@ def last_database(args: argparse.Namespace, db: str, results: dict, started: flo
     log(f"{db}: profile of the hot path", started)
     results["profile"] = run_worker(
         "profile", ["--db", db, "--n", str(args.profile_n), "--calls", str(args.profile_calls)], db
+    )
+    log(f"{db}: Redis Cluster, memory per revoked token and spread over the masters", started)
+    results["cluster"] = run_worker(
+        "cluster",
+        ["figures", "--db", db, "--memory-n", str(args.memory_n)]
+        + ["--users", str(args.cluster_users)],
+        db,
+        "redis-cluster",
     )
 
 

@@ -21,7 +21,7 @@ DATABASE_URLS = {
     "postgres": f"postgres://postgres@127.0.0.1:5432/bench{INSTANCE}",
 }
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-PORT = int(os.environ.get("BENCH_PORT", "8711"))  # this port and the next two
+PORT = int(os.environ.get("BENCH_PORT", "8711"))  # this port and the next four
 
 # Scheme name -> path of its view (benchmarks/urls.py) and the store authtokens runs with.
 SCHEMES = {
@@ -33,6 +33,7 @@ SCHEMES = {
     "authtokens-redis": "/b/authtokens/",
     "authtokens-cached": "/b/authtokens/",
     "authtokens-db": "/b/authtokens/",
+    "authtokens-cluster": "/b/authtokens/",
 }
 LABELS = {
     "floor": "no authentication (floor)",
@@ -43,11 +44,13 @@ LABELS = {
     "authtokens-redis": "authtokens + RedisStore",
     "authtokens-cached": "authtokens + RedisStore + verdict cache",
     "authtokens-db": "authtokens + DatabaseStore",
+    "authtokens-cluster": "authtokens + RedisStore on a Redis Cluster (3 masters)",
 }
 STORE_OF = {
     "authtokens-redis": "redis",
     "authtokens-cached": "redis-cached",
     "authtokens-db": "database",
+    "authtokens-cluster": "redis-cluster",
 }
 
 

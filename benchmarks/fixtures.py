@@ -38,7 +38,26 @@ def credentials() -> dict[str, dict[str, str]]:
         "authtokens-redis": bearer,
         "authtokens-cached": bearer,
         "authtokens-db": bearer,
+        "authtokens-cluster": _bearer_on_cluster(user) or bearer,
     }
+
+
+def _bearer_on_cluster(user) -> dict[str, str] | None:  # type: ignore[no-untyped-def]
+    """A token issued with the cluster store configured, so that its device is written to the
+    cluster's mirror as a deployment writes it (a token issued through another store is
+    unknown to a warm mirror, hence refused). None when the run has no cluster."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from authtokens import services
+    from benchmarks.settings import CLUSTER_REDIS, store_settings
+
+    if CLUSTER_REDIS is None:
+        return None
+    cluster = {**settings.AUTHTOKENS, **store_settings("redis-cluster")}
+    with override_settings(AUTHTOKENS=cluster):  # closes the cluster store on the way out
+        access = services.issue(user, client="web", device_name="bench-cluster").access
+    return {"Authorization": f"Bearer {access}"}
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 Environment:
 - BENCH_DATABASE_URL: sqlite:////tmp/authtokens-bench.sqlite3 (default) or
   postgres://postgres@127.0.0.1:5432/bench
-- BENCH_STORE: "redis" (authtokens.store.redis.RedisStore, default) or "database"
+- BENCH_STORE: "redis" (authtokens.store.redis.RedisStore, default), "redis-cached",
+  "redis-cluster" (the same store on the Redis Cluster of BENCH_CLUSTER) or "database"
+- BENCH_CLUSTER: host:port,host:port,... of the cluster the harness started (benchmarks/cluster.py)
 - BENCH_REDIS_URL: redis://127.0.0.1:6379/14 (default; never database 15, the tests' one)
 """
 
@@ -60,14 +62,41 @@ CACHES = {
 STORES = {
     "redis": "authtokens.store.redis.RedisStore",
     "redis-cached": "authtokens.store.redis.RedisStore",  # with REDIS_VERDICT_CACHE on
+    "redis-cluster": "authtokens.store.redis.RedisStore",  # with REDIS on the cluster
     "database": "authtokens.store.database.DatabaseStore",
 }
 BENCH_STORE = os.environ.get("BENCH_STORE", "redis")
+# The cluster the harness started for this run, if any: the store's REDIS setting for it. The
+# timeouts are the ones the deployment docs suggest, so that the figure is one a site would see.
+CLUSTER_REDIS = (
+    {
+        "CLUSTER": [
+            (host, int(port))
+            for host, port in (n.rsplit(":", 1) for n in os.environ["BENCH_CLUSTER"].split(","))
+        ],
+        "OPTIONS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+    }
+    if os.environ.get("BENCH_CLUSTER")
+    else None
+)
+if BENCH_STORE == "redis-cluster" and CLUSTER_REDIS is None:
+    raise RuntimeError("BENCH_STORE=redis-cluster needs BENCH_CLUSTER (benchmarks/cluster.py)")
+
+
+def store_settings(name: str) -> dict:
+    """What AUTHTOKENS changes for store ``name`` (also used in process, by override)."""
+    return {
+        "REVOCATION_STORE": STORES[name],
+        "REDIS_VERDICT_CACHE": name == "redis-cached",
+        # None: the django-redis cache on BENCH_REDIS_URL, as for the single-node stores.
+        "REDIS": CLUSTER_REDIS if name == "redis-cluster" else None,
+    }
+
+
 AUTHTOKENS = {
     **PROJECT_AUTHTOKENS,
     # Every check at every level: the stores check token, device and user on every request.
-    "REVOCATION_STORE": STORES[BENCH_STORE],
-    "REDIS_VERDICT_CACHE": BENCH_STORE == "redis-cached",
+    **store_settings(BENCH_STORE),
     # Long enough that no token expires during a run (simplejwt's gets the same below).
     "WEB_ACCESS_TOKEN_LIFETIME": timedelta(hours=2),
     # Every request comes from one address; failure limits would measure themselves.

@@ -30,8 +30,9 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 
 def _per_request(ax: Any, runs: dict[str, Any], title: str) -> None:
-    names = list(SCHEMES)
     dbs = list(runs)
+    # A results.json from before a scheme existed (--report-only) has no figure for it.
+    names = [n for n in SCHEMES if all(n in runs[db]["requests"] for db in dbs)]
     width = 0.8 / max(1, len(dbs))
     for i, db in enumerate(dbs):
         m = medians(runs[db]["requests"])

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .chart import chart
+from .cluster import cluster_section
 from .machine import machine
 from .revocation import logout_all_section, memory_and_denylist_sections
 from .sections import costs_section, propagation_section, refresh_section
@@ -25,7 +26,8 @@ METHOD = [
     "",
     "- One command runs everything: fresh databases (SQLite file under /tmp; PostgreSQL "
     "database `bench`, dropped and recreated), migrations, one user with one credential per "
-    "scheme, then the phases above. Redis database 14 only (flushed before and after).",
+    "scheme, then the phases above. Redis database 14 only (flushed before and after), and "
+    "a Redis Cluster started for the run (3 masters, 1 replica each) and stopped after it.",
     "- Views (`benchmarks/urls.py`): one trivial `APIView` per scheme with its own "
     '`authentication_classes` and `IsAuthenticated`, returning `{"ok": true}`. Settings '
     "(`benchmarks/settings.py`): DEBUG off, a one-middleware stack, JSON renderer only, "
@@ -39,8 +41,9 @@ METHOD = [
     "`EVALSHA` of one small Lua script (warm marker, device, generation, token bucket), no "
     "SQL; the audit runs in a background thread. authtokens + database store: decode, "
     "one SELECT.",
-    "- End to end: three gunicorn servers (the Redis store, the same with the verdict "
-    "cache, the database store; 2 sync workers each) "
+    "- End to end: four gunicorn servers (the Redis store, the same with the verdict "
+    "cache, the database store, the Redis store on a Redis Cluster of 3 masters with a "
+    "replica each; 2 sync workers each) "
     "run side by side, only one loaded at a time; wrk shares the machine's CPUs with them, "
     "with PostgreSQL and with Redis, as a single-box deployment would.",
     "",
@@ -58,6 +61,7 @@ def write(results: dict[str, Any], out: Path) -> None:
         *refresh_section(results),
         *logout_all_section(results),
         *memory_and_denylist_sections(results),
+        *cluster_section(results),
         *costs_section(results),
         *propagation_section(results),
         *where_time_goes(results, found),
