@@ -31,7 +31,7 @@ from .auditor import Auditor
 from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
 from .guard import MirrorGuard
-from .layout import group_tags
+from .layout import group_tags, jti_bucket
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
 from .scripts import READ_STATE, READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, READ_STATE_SHA
 from .topology import Cluster, SingleNode
@@ -103,12 +103,12 @@ class RedisStore(RedisAccess, RevocationStore):
         exp = claims.get("exp")
         hour = "never" if exp is None else exp // 3600
         group = self.group_of(sub)
-        tag, letters = ("", 2) if self.groups == 1 else (group_tags(self.groups)[group], 1)
+        tag = "" if self.groups == 1 else group_tags(self.groups)[group]
         keys = (  # layout.py's names, inlined: this runs every request
             f"{tag}{prefix}d:{claims['did']}",
             f"{tag}{prefix}u:{sub}",
             f"{tag}{prefix}warm:",
-            f"{tag}{prefix}t:{hour}:{jti[:letters]}",
+            f"{tag}{prefix}t:{hour}:{jti_bucket(jti, self.groups)}",
         )
         if self.verdicts is not None and (reply := self.verdicts.get((keys, jti))):
             return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])  # no round trip

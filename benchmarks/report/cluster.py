@@ -88,11 +88,10 @@ def cluster_section(results: dict[str, Any]) -> list[str]:
         f"Redis bytes per revoked token: `used_memory` delta over {mem['n']:,} revocations "
         f"of tokens of {mem['users']:,} users (one hour of expiry), written by the store's "
         "own write to the master of each user's group (the key shape checked against one real "
-        "`token_revoked`). Buckets are per hour of expiry and jti prefix: two letters on "
-        "one node (64 × 64 = 4,096 an hour), one letter per group on the cluster (256 × 64 = "
-        "16,384 an hour), so on the cluster each hash holds fewer "
-        f"revocations ({_per_hash(mem)} here) and its own overhead weighs more per token until "
-        "revocations are many.",
+        "`token_revoked`). Buckets are per hour of expiry and jti: its first two letters on "
+        "one node (64 × 64 = 4,096 an hour), 16 per group on the cluster (256 × 16 = 4,096 "
+        f"an hour), so a hash holds as many revocations on both ({_per_hash(mem)} here on "
+        "the cluster).",
         "",
         "| layout | bytes per revoked token | key one revocation writes |",
         "|---|---|---|",
