@@ -195,6 +195,15 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield from started_topology(ClusterTopology(tmp_path_factory.mktemp("cluster")))
 
 
+@pytest.fixture(scope="session")
+def shared_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real Redis Cluster for the whole session, for tests that only read and write it
+    (the store contract); tests that break a cluster start their own (``redis_cluster``)."""
+    from tests.redis_topologies import ClusterTopology
+
+    yield from started_topology(ClusterTopology(tmp_path_factory.mktemp("shared-cluster")))
+
+
 @pytest.fixture
 def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real Sentinel setup: master, replica, 3 sentinels (tests/redis_topologies.py)."""

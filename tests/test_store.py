@@ -22,6 +22,7 @@ from tests.factories import UserFactory
 from tests.memory_store import MemoryStore
 
 pytestmark = pytest.mark.django_db(transaction=True)
+CLUSTER_MARKS = [pytest.mark.redis, pytest.mark.redis_topology]
 
 
 class RebuiltRedisStore(RedisStore):
@@ -34,19 +35,43 @@ class RebuiltRedisStore(RedisStore):
         return super().get_state(claims)
 
 
+class RebuiltClusterStore(RedisStore):
+    """The same on a Redis Cluster: every master flushed, every group rebuilt."""
+
+    def get_state(self, claims):
+        from redis.cluster import RedisCluster
+
+        self.client().flushall(target_nodes=RedisCluster.PRIMARIES)
+        assert self.rebuild() is not None
+        return super().get_state(claims)
+
+
 @pytest.fixture(
     params=[
-        pytest.param(DatabaseStore, id="database"),
+        pytest.param((DatabaseStore, False), id="database"),
         # The recipe's example (README, "Add a revocation store"): what a new store must pass.
-        pytest.param(MemoryStore, id="memory"),
-        pytest.param(RedisStore, id="redis", marks=pytest.mark.redis),
-        pytest.param(RebuiltRedisStore, id="rebuilt", marks=pytest.mark.redis),
+        pytest.param((MemoryStore, False), id="memory"),
+        pytest.param((RedisStore, False), id="redis", marks=pytest.mark.redis),
+        pytest.param((RebuiltRedisStore, False), id="rebuilt", marks=pytest.mark.redis),
+        # A real 3-master cluster with replicas, shared by these tests (tests/conftest.py).
+        pytest.param((RedisStore, True), id="cluster", marks=CLUSTER_MARKS),
+        pytest.param((RebuiltClusterStore, True), id="rebuilt-cluster", marks=CLUSTER_MARKS),
     ]
 )
 def contract_store(request, settings):
-    path = f"{request.param.__module__}.{request.param.__name__}"
+    store_class, clustered = request.param
+    path = f"{store_class.__module__}.{store_class.__name__}"
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REVOCATION_STORE": path}
-    return get_store()
+    if not clustered:
+        return get_store()
+    from redis.cluster import RedisCluster
+
+    topology = request.getfixturevalue("shared_cluster")
+    settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REDIS": {"CLUSTER": topology.startup_nodes}}
+    store = get_store()
+    store.client().flushall(target_nodes=RedisCluster.PRIMARIES)
+    assert store.rebuild() == 0  # every group warm, on an empty database
+    return store
 
 
 def issued_claims(user, **kwargs):
