@@ -404,6 +404,16 @@ class ClusterTopology:
 
         return wait_until(promoted, timeout, f"a replica to replace master {old_master.port}")
 
+    def manual_failover(self, master: ClusterNodeInfo, timeout: float = 20) -> ClusterNodeInfo:
+        """CLUSTER FAILOVER on ``master``'s replica: a failover with no node lost, the old
+        master alive and turned into the new one's replica (as for maintenance). Return the
+        new master once the cluster is settled again, replicas included."""
+        replica = self.replica_of(master)
+        self.client(replica).execute_command("CLUSTER", "FAILOVER")
+        promoted = self.wait_for_promotion(master, timeout)
+        self.wait_until_ready(timeout)
+        return promoted
+
     def flush(self, master: ClusterNodeInfo) -> None:
         """FLUSHALL on one master; return once its replica has applied it too."""
         client = self.client(master)

@@ -124,3 +124,52 @@ def test_a_deposed_master_still_up_loses_no_revocation(api, sign_in, sentinel):
         assert status(api, victim) == 401
     finally:
         another_process.close()
+
+
+def test_hung_sentinels_cost_a_request_no_more_than_a_few_timeouts(api, sign_in, sentinel):
+    """Every sentinel stopped (SIGSTOP) while the master drops its clients: connecting again
+    asks Sentinel, which hangs. A logout and the next check must each end within a few socket
+    timeouts, not redis-py's retries of every sentinel (found by an outside attack: 28 s)."""
+    import os
+    import signal
+
+    user = UserFactory()
+    tokens = [sign_in(user)["access"] for _ in range(3)]
+    assert all(status(api, token) == 200 for token in tokens)
+    master = sentinel.server_client(sentinel.master_address())
+    for process in sentinel.sentinel_processes.values():
+        os.kill(process.pid, signal.SIGSTOP)
+    try:
+        master.client_kill_filter(_type="normal", skipme=True)
+        for token in tokens:
+            for request, expected in (
+                (lambda t=token: status(api, t), 200),
+                (lambda t=token: api.post("/api/token/logout/", **bearer(t)).status_code, 204),
+                (lambda t=token: status(api, t), 401),
+            ):
+                started = time.monotonic()
+                assert request() == expected
+                # A bound, not a speed: each of 3 sentinels may cost its 0.3 s timeout once.
+                assert time.monotonic() - started < 3
+    finally:
+        for process in sentinel.sentinel_processes.values():
+            os.kill(process.pid, signal.SIGCONT)
+
+
+def test_an_invalidation_sent_to_a_demoted_master_goes_to_the_new_one(sentinel):
+    """The guard's standby connection still reaches the old master once Sentinel has demoted
+    it: its DEL gets READONLY. The marker must be dropped on the new master, without a busy
+    loop on the old one (the same class as a cluster's MOVED, found by an outside attack)."""
+    store = get_store()
+    old = sentinel.master_address()
+    store.get_state  # noqa: B018  the store is armed: its guard holds a standby connection
+    assert store.guard.standing_by or store.guard.wait_idle(1)
+    sentinel.failover()
+    sentinel.wait_until_ready()  # the old master is the new one's replica now
+    received = sentinel.server_client(old).info("stats")["total_connections_received"]
+    store.guard.invalidate([0])
+    assert store.guard.wait_idle(10)
+    time.sleep(1)
+    assert sentinel.server_client(old).info("stats")["total_connections_received"] - received < 20
+    new = sentinel.server_client(sentinel.master_address())
+    assert new.get(store.warm_key) in (None, new.info("server")["run_id"])

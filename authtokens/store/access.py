@@ -14,7 +14,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisClusterException, RedisError
+from redis.exceptions import (
+    AskError,
+    MovedError,
+    ReadOnlyError,
+    RedisClusterException,
+    RedisError,
+)
 
 from ..conf import app_settings
 from . import outbox
@@ -27,6 +33,8 @@ from .topology import Cluster, SingleNode, connect
 logger = logging.getLogger("authtokens.store")
 T = TypeVar("T")
 WHOLE = ""  # the name under which maintenance (audit, rebuild) tracks Redis's availability
+FOLLOW_PAUSE = 0.1  # seconds between two reloads of the topology by one process
+REDIRECTS = (MovedError, AskError, ReadOnlyError)  # the node no longer serves the key
 
 
 class RedisAccess(MirrorLayout):
@@ -40,6 +48,8 @@ class RedisAccess(MirrorLayout):
     _down: set[str]
     _armed: tuple[int, set[str]]
     remap_wanted: bool
+    _following: Any  # a threading.Lock: one reload of the topology at a time
+    _followed_at: float
     reader_epoch: int
     rebuilder: Any
     _readers: Any  # a threading.local
@@ -69,6 +79,7 @@ class RedisAccess(MirrorLayout):
                 MirrorGuard(
                     lambda: self.topology().pool_of(node),
                     lambda groups: [("DEL", *self.group_trust_keys(g)) for g in groups],
+                    self.reroute,
                 ),
             )
         return guard
@@ -92,6 +103,40 @@ class RedisAccess(MirrorLayout):
     def groups_on(self, node: str) -> list[int]:
         """The groups ``node`` serves now."""
         return self.groups_by_node().get(node, [])
+
+    def follow_topology(self, now: bool = False) -> None:
+        """A node answered for data it no longer serves (MOVED, or READONLY from a demoted
+        master): learn where it went. Reads do it at most every ``FOLLOW_PAUSE`` per process
+        (many may see it at once); a revocation's write, ``now``, waits for it. A cluster
+        reloads its slot map; with Sentinel every connection is opened again."""
+        moment = time.monotonic()
+        if not now and (
+            moment < self._followed_at + FOLLOW_PAUSE or not self._following.acquire(blocking=False)
+        ):
+            return
+        if now:
+            self._following.acquire()
+        try:
+            self._followed_at = moment
+            self.topology().refresh()
+            if not self.topology().clustered:
+                self.topology().forget_connections()
+                self.reader_epoch += 1
+        except (RedisError, RedisClusterException):
+            self.remap_wanted = self.groups > 1  # the auditor tries again
+        finally:
+            self._following.release()
+
+    def reroute(self, groups: list[int]) -> bool:
+        """Drop the trust of ``groups`` on the nodes that serve them now, for a guard whose
+        node refused (MOVED, READONLY); whether every drop was executed."""
+        self.follow_topology(now=True)
+        try:
+            for group in groups:
+                self.topology().delete_now(self.node_name(group), self.group_trust_keys(group))
+        except (RedisError, RedisClusterException, OSError):
+            return False
+        return True
 
     def invalidate(self, groups: Iterable[int], on_current_master: bool = False) -> None:
         """Have each group's node drop its trust, through that node's guard; and, if
@@ -137,7 +182,7 @@ class RedisAccess(MirrorLayout):
         try:
             if self.remap_wanted:
                 self.remap_wanted = False
-                self.topology().refresh()
+                self.follow_topology(now=True)
             if self.topology().master_moved():
                 logger.warning("Sentinel names a new Redis master; reconnecting to it.")
                 self.topology().forget_connections()
@@ -145,24 +190,6 @@ class RedisAccess(MirrorLayout):
         except (RedisError, RedisClusterException):
             self.remap_wanted = self.groups > 1
         audit(self.rebuilder)
-
-    def _reader(self, node: str) -> Any:
-        """This thread's own connection to ``node`` for the read: half the cost of
-        ``client.evalsha`` (no pool lock, no retry wrapper), measured. It connects again by
-        itself after an error; a forked child opens its own."""
-        local = self._readers
-        if getattr(local, "pid", None) != os.getpid() or local.epoch != self.reader_epoch:
-            local.connections, local.pid, local.epoch = {}, os.getpid(), self.reader_epoch
-        connection = local.connections.get(node)
-        if connection is None:
-            # Built from the pool's settings, not taken from it: pool.make_connection() counts
-            # against max_connections and is never given back, so stores replaced over time
-            # (settings changes, tests) would exhaust the pool.
-            pool = self.topology().pool_of(node)
-            connection = local.connections[node] = pool.connection_class(**pool.connection_kwargs)
-            with self._readers_lock:
-                self._reader_connections.append(connection)
-        return connection
 
     # -- failure handling ---------------------------------------------------------------
     def run(self, operation: Callable[[Any], T], node: str = WHOLE) -> T:
@@ -175,6 +202,9 @@ class RedisAccess(MirrorLayout):
             if node in self._down:
                 self._recover(client)
             result = operation(client)
+        except REDIRECTS as error:  # the node is up, but no longer serves this: not an outage
+            self.remap_wanted = True
+            raise RedisUnavailable() from error
         except (RedisError, RedisClusterException) as error:
             self._mark_down(error, node)
             raise RedisUnavailable() from error

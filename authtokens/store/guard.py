@@ -8,16 +8,14 @@ before anyone reads it again: Redis must execute ``DEL warm rebuild-lock``.
   response; it does not wait for the reply (Redis may hang for seconds). The connection sends
   nothing before it (no handshake reply to wait for), and a timeout never abandons it: a hung
   Redis (SIGSTOP, a long fork) finds it queued and runs it first when it wakes up.
-- This module's thread, one per process, reads the replies, and writes the command again when
-  a connection was refused or lost, until Redis has executed one written after the last
-  commit that asked for it.
+- This module's thread, one per process and node, reads the replies, and writes the command
+  again (50 ms apart) when a connection was refused or lost, until Redis has executed one
+  written after the last commit that asked for it. A node that answers MOVED or READONLY no
+  longer serves the groups: the store drops them where they are now (``reroute``).
 - Deleting the rebuild lock too makes a rebuild that started before the revocation unable to
   mark the mirror warm over it (its finishing script checks its lock).
 
-It also releases rebuild locks whose release failed, so that a blip during a rebuild does not
-leave every process on the database until the lock's TTL runs out.
-
-This module decides what is owed and runs the thread; writing on connections that send nothing
+It also releases rebuild locks whose release failed. Writing on connections that send nothing
 first, and reading their replies later, is ``queued.py``'s.
 """
 
@@ -53,9 +51,10 @@ class MirrorGuard:
     an unreachable Redis costs a request at most one connect timeout a second per process.
     """
 
-    def __init__(self, pool: Callable[[], Any], invalidation: Callable[[Any], list[Any]]):
+    def __init__(self, pool: Callable[[], Any], invalidation: Callable, reroute: Callable):
         self._pool = pool  # returns the connection pool of the node this guard writes to
-        self._invalidation = invalidation  # the commands that drop the trust of some groups
+        self._invalidation = invalidation  # groups -> the commands that drop their trust
+        self._reroute = reroute  # groups -> whether they were dropped where they are now
         self._owed_groups: set[int] = set()  # the groups whose trust must drop
         self._condition = threading.Condition()
         self._requested = 0  # invalidations asked for, ever
@@ -216,8 +215,10 @@ class MirrorGuard:
             replies = read_replies(sent)
             if replies is Replies.WAITING:
                 waiting.append(sent)
-            elif replies is Replies.LOST:
-                continue  # the thread writes it again if still owed
+            elif replies is Replies.LOST or (
+                replies is Replies.REFUSED and not self._reroute(sorted(self._owed_groups))
+            ):
+                time.sleep(RETRY_PAUSE)  # then written again, if still owed: never a busy loop
             elif sent.covers > self._delivered:
                 with self._condition:
                     self._delivered = max(self._delivered, sent.covers)

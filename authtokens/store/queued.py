@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -94,6 +94,7 @@ class Replies(enum.Enum):
     READ = "read"  # every reply read, the connection closed
     WAITING = "waiting"  # Redis has not answered yet; the command stays queued
     LOST = "lost"  # the connection failed and is closed: Redis may not have run the command
+    REFUSED = "refused"  # Redis answered with an error (MOVED, READONLY): it ran nothing
 
 
 def read_replies(sent: Sent) -> Replies:
@@ -105,6 +106,9 @@ def read_replies(sent: Sent) -> Replies:
             sent.unread -= 1
     except RedisTimeoutError:
         return Replies.WAITING
+    except ResponseError:
+        sent.connection.disconnect()
+        return Replies.REFUSED
     except (RedisError, OSError):
         sent.connection.disconnect()
         return Replies.LOST

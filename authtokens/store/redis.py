@@ -17,10 +17,10 @@ marker, so a shard that loses its data is rebuilt alone while the others keep an
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from redis.exceptions import NoScriptError, RedisClusterException, ResponseError
@@ -32,6 +32,7 @@ from .base import RevocationState, RevocationStore
 from .database import DatabaseStore
 from .guard import MirrorGuard
 from .layout import group_tags, jti_bucket
+from .mirroring import MirrorWrites
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
 from .scripts import READ_STATE, READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, READ_STATE_SHA
 from .topology import Cluster, SingleNode
@@ -44,7 +45,7 @@ T = TypeVar("T")
 REDIRECTED = object()  # a cluster node answered for a slot it no longer serves
 
 
-class RedisStore(RedisAccess, RevocationStore):
+class RedisStore(MirrorWrites, RedisAccess, RevocationStore):
     """Mirror revocations in Redis; fall back to the database whenever Redis cannot answer."""
 
     mirrors = True
@@ -72,6 +73,7 @@ class RedisStore(RedisAccess, RevocationStore):
         self._retry_at: dict[str, float] = {}  # by node: monotonic time before no new try
         self._down: set[str] = set()  # the nodes whose outage was logged
         self.remap_wanted = False  # a node answered for a slot it lost: learn the map again
+        self._following, self._followed_at = threading.Lock(), float("-inf")
         self._armed: tuple[int, set[str]] = (0, set())  # the pid, and the nodes it armed
         self._guards: dict[str, MirrorGuard] = {}
         self.rebuilder = Rebuilder(self)
@@ -119,6 +121,7 @@ class RedisStore(RedisAccess, RevocationStore):
         except (RedisUnavailable, RedisClusterException):
             return self.database.get_state(claims)
         if reply is REDIRECTED:
+            self.follow_topology()  # the next read goes where the data is now
             return self.database.get_state(claims)
         if reply is not None and reply[0] == -1:  # fewer replicas connected than REDIS_MIN_REPLICAS
             self._unreplicated(node)
@@ -166,9 +169,26 @@ class RedisStore(RedisAccess, RevocationStore):
             return connection.read_response()  # an error disconnects it: no reply left behind
         except NoScriptError:
             return None  # never EVAL instead: see scripts.READ_STATE_SHA
-        except ResponseError:  # MOVED, CLUSTERDOWN...: not ours to follow in a request
-            self.remap_wanted = True
+        except ResponseError:  # MOVED, CLUSTERDOWN...: never followed within the request
             return REDIRECTED
+
+    def _reader(self, node: str) -> Any:
+        """This thread's own connection to ``node`` for the read: half the cost of
+        ``client.evalsha`` (no pool lock, no retry wrapper), measured. It connects again by
+        itself after an error; a forked child opens its own."""
+        local = self._readers
+        if getattr(local, "pid", None) != os.getpid() or local.epoch != self.reader_epoch:
+            local.connections, local.pid, local.epoch = {}, os.getpid(), self.reader_epoch
+        connection = local.connections.get(node)
+        if connection is None:
+            # Built from the pool's settings, not taken from it: pool.make_connection() counts
+            # against max_connections and is never given back, so stores replaced over time
+            # (settings changes, tests) would exhaust the pool.
+            pool = self.topology().pool_of(node)
+            connection = local.connections[node] = pool.connection_class(**pool.connection_kwargs)
+            with self._readers_lock:
+                self._reader_connections.append(connection)
+        return connection
 
     def reload_scripts(self, group: int = 0) -> None:
         """Redis does not know the read script: the node serving ``group`` restarted (perhaps
@@ -184,55 +204,6 @@ class RedisStore(RedisAccess, RevocationStore):
             self.run(lambda c: self.topology().on_node(node).script_load(self.read_script))
         except (RedisUnavailable, RedisClusterException):
             pass  # the database answers this request; the next read tries again
-
-    # -- mirroring ----------------------------------------------------------------------
-    def token_revoked(self, jti: str, expires_at: datetime | None, user_id: Any = None) -> bool:
-        return self._mirror(lambda c: self.write_token(c, jti, expires_at, user_id), user_id)
-
-    def device_revoked(
-        self, device_id: str, expires_at: datetime | None, user_id: Any = None
-    ) -> bool:
-        return self._mirror(
-            lambda c: self.write_device(c, device_id, None, expires_at, user_id), user_id
-        )
-
-    def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
-        # Not a revocation: lost with a failover, the device is only unknown, hence refused.
-        write = lambda c: self.write_device(c, device_id, user_id, expires_at)  # noqa: E731
-        return self._mirror(write, user_id, revocation=False)
-
-    def user_revoked(self, user_id: str, generation: int) -> bool:
-        return self._mirror(lambda c: self.write_generation(c, user_id, generation), user_id)
-
-    def _mirror(self, write: Callable[[Any], None], user_id: Any, revocation: bool = True) -> bool:
-        group = self.group_of(user_id)
-        acks = self.min_replicas if revocation else 0
-        try:
-            node = self.node_name(group)
-            acknowledged = self.run(lambda c: self._write(c, node, write, acks), node)
-        except (RedisUnavailable, RedisClusterException):
-            # The database holds the write (and, for a revocation, its outbox row). Until
-            # Redis has dropped the group's warm marker, no process may trust it: the guard
-            # keeps trying in the background, so this request does not wait a timeout for it.
-            self.invalidate([group])
-            return False
-        if acknowledged < acks:
-            # Only the master holds it: a failover may lose it, or this master was deposed.
-            logger.warning("A revocation's copy reached no replica in time; rebuilding.")
-            self.invalidate([group], on_current_master=True)
-            return False
-        return True
-
-    def _write(self, client: Any, node: str, write: Callable[[Any], None], acks: int) -> int:
-        """Run ``write``; with ``acks``, on one connection with a WAIT after it, and return
-        how many replicas acknowledged it (Redis's WAIT counts that connection's writes)."""
-        if not acks:
-            write(client)
-            return 0
-        pipe = self.topology().on_node(node).pipeline(transaction=False)
-        write(pipe)
-        pipe.wait(acks, int(app_settings.REDIS_REPLICA_TIMEOUT.total_seconds() * 1000))
-        return int(pipe.execute()[-1])
 
     # -- beside the requests: audit and rebuild (rebuild.py) ----------------------------
     def rebuild_in_background(self) -> None:

@@ -148,19 +148,24 @@ def connect(cache_alias: str | None = None) -> SingleNode | Cluster:
         from django_redis import get_redis_connection
 
         return SingleNode(get_redis_connection(cache_alias or app_settings.REDIS_CACHE_ALIAS))
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # One attempt per command: a request must not multiply a timeout by redis-py's retries
+    # (3 by default, and each Sentinel lookup asks every sentinel); the database answers.
     options = {
         "socket_timeout": 0.5,
         "socket_connect_timeout": 0.5,
+        "retry": Retry(NoBackoff(), 0),
         **config.get("OPTIONS", {}),
     }
     if "CLUSTER" in config:
-        from redis.backoff import NoBackoff
         from redis.cluster import ClusterNode, RedisCluster
-        from redis.retry import Retry
 
         nodes = [ClusterNode(host, port) for host, port in config["CLUSTER"]]
         # Few retries: a request must not wait out a failover; the database answers meanwhile.
-        return Cluster(RedisCluster(startup_nodes=nodes, retry=Retry(NoBackoff(), 1), **options))
+        options["retry"] = Retry(NoBackoff(), 1)  # one more try, on the refreshed slot map
+        return Cluster(RedisCluster(startup_nodes=nodes, **options))
     if "SENTINELS" in config:
         from redis.sentinel import Sentinel
 

@@ -1,0 +1,88 @@
+"""The mirror's writes: each revocation copied to the node that serves its user's group.
+
+A revocation waits for ``REDIS_MIN_REPLICAS`` replicas to hold its copy (``WAIT``); a copy
+that fails, or that no replica acknowledged, makes its group's warm marker go
+(``RedisAccess.invalidate``), so that no process trusts a mirror without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from redis.exceptions import RedisClusterException
+
+from ..conf import app_settings
+from .access import REDIRECTS, RedisAccess
+from .rebuild import RedisUnavailable
+
+logger = logging.getLogger("authtokens.store")
+
+
+class MirrorWrites(RedisAccess):
+    """The ``*_revoked`` and ``device_issued`` hooks of ``RedisStore`` (a mixin)."""
+
+    min_replicas: int
+
+    # -- mirroring ----------------------------------------------------------------------
+    def token_revoked(self, jti: str, expires_at: datetime | None, user_id: Any = None) -> bool:
+        return self._mirror(lambda c: self.write_token(c, jti, expires_at, user_id), user_id)
+
+    def device_revoked(
+        self, device_id: str, expires_at: datetime | None, user_id: Any = None
+    ) -> bool:
+        return self._mirror(
+            lambda c: self.write_device(c, device_id, None, expires_at, user_id), user_id
+        )
+
+    def device_issued(self, device_id: str, user_id: str, expires_at: datetime | None) -> bool:
+        # Not a revocation: lost with a failover, the device is only unknown, hence refused.
+        write = lambda c: self.write_device(c, device_id, user_id, expires_at)  # noqa: E731
+        return self._mirror(write, user_id, revocation=False)
+
+    def user_revoked(self, user_id: str, generation: int) -> bool:
+        return self._mirror(lambda c: self.write_generation(c, user_id, generation), user_id)
+
+    def _mirror(self, write: Callable[[Any], None], user_id: Any, revocation: bool = True) -> bool:
+        group = self.group_of(user_id)
+        acks = self.min_replicas if revocation else 0
+        try:
+            node = self.node_name(group)
+            acknowledged = self.run(lambda c: self._write(c, group, node, write, acks), node)
+        except (RedisUnavailable, RedisClusterException) as error:
+            if isinstance(error.__cause__, REDIRECTS):
+                self.follow_topology(now=True)  # the invalidation goes where the group is
+            # The database holds the write (and, for a revocation, its outbox row). Until
+            # Redis has dropped the group's warm marker, no process may trust it: the guard
+            # keeps trying in the background, so this request does not wait a timeout for it.
+            self.invalidate([group])
+            return False
+        if acknowledged < acks:
+            # Only the master holds it: a failover may lose it, or this master was deposed.
+            logger.warning("A revocation's copy reached no replica in time; rebuilding.")
+            self.invalidate([group], on_current_master=True)
+            return False
+        return True
+
+    def _write(
+        self, client: Any, group: int, node: str, write: Callable[[Any], None], acks: int
+    ) -> int:
+        """Run ``write``; with ``acks``, on one connection with a WAIT after it, and return
+        how many replicas acknowledged it (Redis's WAIT counts that connection's writes).
+        A node that no longer serves the group (a failover) is followed once."""
+        if not acks:
+            write(client)
+            return 0
+        try:
+            return self._write_waiting(node, write, acks)
+        except REDIRECTS:
+            self.follow_topology(now=True)
+            return self._write_waiting(self.node_name(group), write, acks)
+
+    def _write_waiting(self, node: str, write: Callable[[Any], None], acks: int) -> int:
+        pipe = self.topology().on_node(node).pipeline(transaction=False)
+        write(pipe)
+        pipe.wait(acks, int(app_settings.REDIS_REPLICA_TIMEOUT.total_seconds() * 1000))
+        return int(pipe.execute()[-1])
