@@ -8,6 +8,7 @@ that fails, or that no replica acknowledged, makes its group's warm marker go
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ class MirrorWrites(RedisAccess):
     """The ``*_revoked`` and ``device_issued`` hooks of ``RedisStore`` (a mixin)."""
 
     min_replicas: int
+    _unreplicated_said: dict[str, float]
 
     # -- mirroring ----------------------------------------------------------------------
     def token_revoked(self, jti: str, expires_at: datetime | None, user_id: Any = None) -> bool:
@@ -61,7 +63,7 @@ class MirrorWrites(RedisAccess):
             return False
         if acknowledged < acks:
             # Only the master holds it: a failover may lose it, or this master was deposed.
-            logger.warning("A revocation's copy reached no replica in time; rebuilding.")
+            self._unreplicated(node)
             self.invalidate([group], on_current_master=True)
             return False
         return True
@@ -86,3 +88,16 @@ class MirrorWrites(RedisAccess):
         write(pipe)
         pipe.wait(acks, int(app_settings.REDIS_REPLICA_TIMEOUT.total_seconds() * 1000))
         return int(pipe.execute()[-1])
+
+    def _unreplicated(self, node: str) -> None:
+        """Say once a minute per process that a master lacks its replicas (a shard after a
+        failover, a deposed master): its users are checked in the database until one joins."""
+        now = time.monotonic()
+        if now >= self._unreplicated_said.get(node, 0.0):
+            self._unreplicated_said[node] = now + 60
+            logger.warning(
+                "Redis master %s has fewer than REDIS_MIN_REPLICAS=%d replicas; its users' "
+                "revocations are checked in the database until one is connected.",
+                node or "(the one node)",
+                self.min_replicas,
+            )

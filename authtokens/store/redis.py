@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -133,19 +132,6 @@ class RedisStore(MirrorWrites, RedisAccess, RevocationStore):
             return self.database.get_state(claims)
         # Absent (an unknown device), revoked, or another user's: as the database says.
         return RevocationState(bool(reply[3]), bool(reply[1]), reply[2])
-
-    def _unreplicated(self, node: str) -> None:
-        """Say once a minute per process that a master lacks its replicas (a shard after a
-        failover, a deposed master): its users are checked in the database until one joins."""
-        now = time.monotonic()
-        if now >= self._unreplicated_said.get(node, 0.0):
-            self._unreplicated_said[node] = now + 60
-            logger.warning(
-                "Redis master %s has fewer than REDIS_MIN_REPLICAS=%d replicas; its users' "
-                "revocations are checked in the database until one is connected.",
-                node or "(the one node)",
-                self.min_replicas,
-            )
 
     def _read(self, node: str, keys: tuple[str, ...], jti: str, owner: bytes) -> Any:
         if self.verdicts is not None:
