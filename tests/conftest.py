@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -292,3 +293,50 @@ def forget_failure_counts() -> None:
     from authtokens import limits
 
     limits.reset()
+
+
+class Load:
+    """Threads checking tokens without pause while a test breaks something; every answer is
+    recorded. ``checker()`` runs once in each thread and returns its ``check(token) -> status``
+    (a Django test client's, or an HTTP client's of a real server)."""
+
+    def __init__(self, checker: Any, expected: dict[str, int], threads: int = 4) -> None:
+        self.checker, self.expected = checker, dict(expected)
+        self.answers: list[tuple[str, int]] = []
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run) for _ in range(threads)]
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        check = self.checker()
+        try:
+            while not self.stopping.is_set():
+                for token in self.expected:
+                    self.answers.append((token, check(token)))
+        finally:
+            connection.close()  # this thread's own database connection
+
+    def __enter__(self) -> Load:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def wrong(self) -> list[tuple[str, int, int]]:
+        """Every answer that was not the expected one: (token's end, got, expected)."""
+        return [
+            (token[-12:], got, self.expected[token])
+            for token, got in self.answers
+            if got != self.expected[token]
+        ]
+
+
+def api_checker() -> Any:
+    """For ``Load``: a thread's own Django test client, checking tokens on ``/ping/``."""
+    api = APIClient()
+    return lambda token: status(api, token)

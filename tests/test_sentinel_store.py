@@ -21,9 +21,9 @@ from django.test.utils import CaptureQueriesContext
 from authtokens import tokens
 from authtokens.store import get_store
 from authtokens.store.redis import RedisStore
-from tests.conftest import bearer, status
+from tests.conftest import Load, api_checker, bearer, status
 from tests.factories import UserFactory
-from tests.test_cluster_store import Load, signed_in
+from tests.test_cluster_store import signed_in, wait_until_redis_answers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,19 +54,6 @@ def evalsha_calls(client: Any) -> int:
     return int(client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
 
 
-def wait_until_redis_answers(store: Any, token: str, seconds: float = 40) -> None:
-    """Until a check of ``token`` is answered by Redis (no SQL query): the mirror is warm on a
-    master with its replica."""
-    deadline = time.monotonic() + seconds
-    while True:
-        with CaptureQueriesContext(connection) as queries:
-            store.get_state(claims(token))
-        if not queries:
-            return
-        assert time.monotonic() < deadline, "Redis never answered again"
-        time.sleep(0.2)
-
-
 def test_a_check_is_one_command_on_the_master_and_no_query(api, sign_in, sentinel):
     store = get_store()
     token = sign_in(UserFactory())["access"]
@@ -80,14 +67,12 @@ def test_a_check_is_one_command_on_the_master_and_no_query(api, sign_in, sentine
 
 
 def test_a_dead_master_accepts_no_revoked_token_and_loses_nothing(api, sign_in, sentinel):
-    from rest_framework.test import APIClient
-
     pairs = [signed_in(api, sign_in, UserFactory()) for _ in range(3)]
     expected = {
         token: code for revoked, valid in pairs for token, code in ((revoked, 401), (valid, 200))
     }
     late = sign_in(UserFactory())["access"]
-    with Load(APIClient, expected) as load:
+    with Load(api_checker, expected) as load:
         time.sleep(0.3)
         old = sentinel.kill_master()
         # Revoked while there is no master: the database and the outbox hold it.
@@ -119,7 +104,7 @@ def test_a_deposed_master_still_up_loses_no_revocation(api, sign_in, sentinel):
             assert store.get_state(claims(victim)).device_revoked
             time.sleep(0.1)
         sentinel.wait_until_ready()  # the old master is now the new one's replica
-        wait_until_redis_answers(another_process, witness)
+        wait_until_redis_answers(another_process, witness, seconds=40)
         assert another_process.get_state(claims(victim)).device_revoked
         assert status(api, victim) == 401
     finally:

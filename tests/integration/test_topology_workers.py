@@ -5,13 +5,13 @@ recovery after (README, Deployment and Guarantees)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.conftest import Load
 from tests.factories import PASSWORD, UserFactory
 from tests.integration.conftest import Relay, Server, start_gunicorn, stop
 from tests.settings import REDIS_URL
@@ -42,6 +42,10 @@ def behind_sentinel(redis_sentinel: Any, relay: Relay, transactional_db: Any) ->
     )
 
 
+def checker(server: Server) -> Any:
+    return lambda: lambda token: server.request("GET", "/api/me/", token)[0]
+
+
 def statuses(server: Server, token: str, rounds: int = ROUNDS) -> set[int]:
     return {server.request("GET", "/api/me/", token)[0] for _ in range(rounds)}
 
@@ -53,47 +57,20 @@ def revoked_and_valid(server: Server) -> tuple[str, str]:
     return revoked, valid
 
 
-class Pollers:
-    """Threads asking for every token without pause; they record each status they get."""
-
-    def __init__(self, server: Server, expected: dict[str, int]) -> None:
-        self.server, self.expected, self.seen = server, expected, []
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.poll) for _ in range(3)]
-
-    def poll(self) -> None:
-        while not self.stopping.is_set():
-            for token, code in self.expected.items():
-                self.seen.append((self.server.request("GET", "/api/me/", token)[0], code))
-
-    def __enter__(self) -> Pollers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
-
-    def wrong(self) -> list[tuple[int, int]]:
-        return [(got, wanted) for got, wanted in self.seen if got != wanted]
-
-
 def test_cluster_workers_lose_a_master_and_keep_every_revocation(on_cluster, redis_cluster):
     pairs = [revoked_and_valid(on_cluster) for _ in range(6)]
     expected = {token: code for pair in pairs for token, code in zip(pair, (401, 200), strict=True)}
     for token, code in expected.items():
         assert statuses(on_cluster, token) == {code}
     late = on_cluster.sign_in(UserFactory().username, PASSWORD)["access"]
-    with Pollers(on_cluster, expected) as pollers:
+    with Load(checker(on_cluster), expected, threads=3) as pollers:
         time.sleep(0.5)
         victim = redis_cluster.masters()[0]
         redis_cluster.kill(victim)
         assert on_cluster.request("POST", "/api/token/logout/", late)[0] == 204
         redis_cluster.wait_for_promotion(victim)
         time.sleep(2)
-    assert len(pollers.seen) > 100
+    assert len(pollers.answers) > 100
     assert pollers.wrong() == []  # no revoked token accepted, no 500
     for token, code in {**expected, late: 401}.items():
         assert statuses(on_cluster, token) == {code}
@@ -111,10 +88,10 @@ def test_sentinel_workers_keep_a_revocation_made_on_a_deposed_master(
     redis_sentinel.failover()
     assert behind_sentinel.request("POST", "/api/token/logout/", victim)[0] == 204
     expected = {revoked: 401, valid: 200, victim: 401}
-    with Pollers(behind_sentinel, expected) as pollers:
+    with Load(checker(behind_sentinel), expected, threads=3) as pollers:
         redis_sentinel.wait_until_ready()  # the old master is demoted and resynced
         time.sleep(2)
-    assert len(pollers.seen) > 50
+    assert len(pollers.answers) > 50
     assert pollers.wrong() == []
     master = redis_sentinel.server_client(redis_sentinel.master_address())
     assert master.info("replication")["connected_slaves"] == 1
