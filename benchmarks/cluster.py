@@ -85,12 +85,19 @@ def _master_of_group(store: Any) -> dict[int, str]:
 
 
 def _settled_memory(clients: dict[str, Any]) -> dict[str, int]:
-    """used_memory of each master once its replica has everything (no replica output buffer
-    left over) and lazy frees and rehashing have settled."""
+    """used_memory of each master once its replica has everything and lazy frees and
+    rehashing have settled, without what replication itself holds: the backlog (Redis 7 grows
+    it with the write stream, up to repl-backlog-size, 1 MB) and the replicas' output buffers.
+    A single node without replicas has neither, so the two figures compare the data alone."""
     for client in clients.values():
         client.execute_command("WAIT", 1, 5000)
     time.sleep(0.2)
-    return {name: int(client.info("memory")["used_memory"]) for name, client in clients.items()}
+    return {name: _data_memory(client.info("memory")) for name, client in clients.items()}
+
+
+def _data_memory(memory: dict[str, Any]) -> int:
+    replication = int(memory.get("mem_replication_backlog", 0))
+    return int(memory["used_memory"]) - replication - int(memory.get("mem_clients_slaves", 0))
 
 
 def spread(users: int) -> dict[str, Any]:
