@@ -237,3 +237,32 @@ def test_an_invalidation_sent_to_a_demoted_node_goes_to_the_new_master(cluster):
     # rebuild on the new master may have set its own since).
     marker = cluster.client(new).get(store.group_trust_keys(group)[0])
     assert marker in (None, cluster.client(new).info("server")["run_id"])
+
+
+def test_a_master_that_refuses_writes_is_not_trusted(api, sign_in, cluster):
+    """A master up and serving reads that refuses writes (here ``min-replicas-to-write`` above
+    its replicas; MISCONF alike): a revocation's copy and the marker's DEL are both refused.
+    Every process must refuse the revoked token at once, the guard must not hammer the node,
+    and Redis answers again once it takes writes (found by an outside attack: 369 revoked
+    tokens accepted in 10 s)."""
+    store = get_store()
+    users = users_on_each_master(store, cluster, per_master=1)
+    shard = cluster.masters()[0]
+    victim, witness = (sign_in(users[shard.port][0])["access"] for _ in range(2))
+    another_process = RedisStore()
+    try:
+        wait_until_redis_answers(another_process, witness)  # warm, trusted
+        node = cluster.client(shard)
+        node.config_set("min-replicas-to-write", 2)  # it has 1 replica: every write refused
+        received = node.info("stats")["total_connections_received"]
+        assert api.post("/api/token/logout/", **bearer(victim)).status_code == 204
+        for _ in range(20):
+            assert another_process.get_state(_claims(victim)).device_revoked
+            assert status(api, victim) == 401 and status(api, witness) == 200
+            time.sleep(0.1)
+        assert node.info("stats")["total_connections_received"] - received < 40
+        node.config_set("min-replicas-to-write", 0)
+        wait_until_redis_answers(another_process, witness)
+        assert another_process.get_state(_claims(victim)).device_revoked
+    finally:
+        another_process.close()

@@ -158,3 +158,24 @@ def test_an_invalidation_sent_to_a_demoted_master_goes_to_the_new_one(sentinel):
     assert sentinel.server_client(old).info("stats")["total_connections_received"] - received < 20
     new = sentinel.server_client(sentinel.master_address())
     assert new.get(store.warm_key) in (None, new.info("server")["run_id"])
+
+
+def test_a_master_that_refuses_writes_is_not_trusted(api, sign_in, sentinel):
+    """As on a cluster: the master serves reads but refuses writes (min-replicas-to-write
+    above its replicas). A revocation is refused by every process at once."""
+    victim, witness = (sign_in(UserFactory())["access"] for _ in range(2))
+    another_process = RedisStore()
+    try:
+        wait_until_redis_answers(another_process, witness)
+        master = sentinel.server_client(sentinel.master_address())
+        master.config_set("min-replicas-to-write", 2)
+        assert api.post("/api/token/logout/", **bearer(victim)).status_code == 204
+        for _ in range(10):
+            assert another_process.get_state(claims(victim)).device_revoked
+            assert status(api, victim) == 401 and status(api, witness) == 200
+            time.sleep(0.1)
+        master.config_set("min-replicas-to-write", 0)
+        wait_until_redis_answers(another_process, witness)
+        assert another_process.get_state(claims(victim)).device_revoked
+    finally:
+        another_process.close()

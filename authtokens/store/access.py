@@ -55,6 +55,7 @@ class RedisAccess(MirrorLayout):
     _readers: Any  # a threading.local
     _readers_lock: Any
     _reader_connections: list[Any]
+    reroute: Callable[[list[int]], bool]  # mirroring.py: where a refused marker drop goes
 
     def topology(self) -> SingleNode | Cluster:
         # Kept: a changed setting replaces the store itself (store.clear_store_cache).
@@ -126,17 +127,6 @@ class RedisAccess(MirrorLayout):
             self.remap_wanted = self.groups > 1  # the auditor tries again
         finally:
             self._following.release()
-
-    def reroute(self, groups: list[int]) -> bool:
-        """Drop the trust of ``groups`` on the nodes that serve them now, for a guard whose
-        node refused (MOVED, READONLY); whether every drop was executed."""
-        self.follow_topology(now=True)
-        try:
-            for group in groups:
-                self.topology().delete_now(self.node_name(group), self.group_trust_keys(group))
-        except (RedisError, RedisClusterException, OSError):
-            return False
-        return True
 
     def invalidate(self, groups: Iterable[int], on_current_master: bool = False) -> None:
         """Have each group's node drop its trust, through that node's guard; and, if

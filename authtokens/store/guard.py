@@ -215,10 +215,10 @@ class MirrorGuard:
             replies = read_replies(sent)
             if replies is Replies.WAITING:
                 waiting.append(sent)
-            elif replies is Replies.LOST or (
-                replies is Replies.REFUSED and not self._reroute(sorted(self._owed_groups))
-            ):
+            elif replies is Replies.LOST:
                 time.sleep(RETRY_PAUSE)  # then written again, if still owed: never a busy loop
+            elif replies is Replies.REFUSED and not self._reroute(sorted(self._owed_groups)):
+                time.sleep(SYNC_PAUSE)  # up but refusing: ask again in a second, not at once
             elif sent.covers > self._delivered:
                 with self._condition:
                     self._delivered = max(self._delivered, sent.covers)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from redis.exceptions import RedisClusterException
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from ..conf import app_settings
 from .access import REDIRECTS, RedisAccess
@@ -56,6 +56,8 @@ class MirrorWrites(RedisAccess):
         except (RedisUnavailable, RedisClusterException) as error:
             if isinstance(error.__cause__, REDIRECTS):
                 self.follow_topology(now=True)  # the invalidation goes where the group is
+            elif isinstance(error.__cause__, ResponseError):
+                self.poison(node)  # up, serving reads, refusing writes: the DEL would fail too
             # The database holds the write (and, for a revocation, its outbox row). Until
             # Redis has dropped the group's warm marker, no process may trust it: the guard
             # keeps trying in the background, so this request does not wait a timeout for it.
@@ -101,3 +103,34 @@ class MirrorWrites(RedisAccess):
                 node or "(the one node)",
                 self.min_replicas,
             )
+
+    def reroute(self, groups: list[int]) -> bool:
+        """Drop the trust of ``groups`` on the nodes that serve them now, for a guard whose
+        node refused (MOVED, READONLY, NOREPLICAS...); whether every drop took effect."""
+        self.follow_topology(now=True)
+        for group in groups:
+            node = ""
+            try:
+                node = self.node_name(group)
+                self.topology().delete_now(node, self.group_trust_keys(group))
+            except REDIRECTS:
+                return False
+            except ResponseError:  # it refuses writes (min-replicas-to-write, MISCONF)
+                if not self.poison(node):
+                    return False
+            except (RedisError, RedisClusterException, OSError):
+                return False
+        return True
+
+    def poison(self, node: str) -> bool:
+        """Make ``node`` untrusted without writing to it, for a node that serves reads but
+        refuses writes, so that the marker's DEL cannot run: ``SCRIPT FLUSH`` is no write, and
+        every read then answers NOSCRIPT, and trusts the node again only after it has deleted
+        its markers and loaded the script (``reload_scripts``), that is once it takes writes.
+        Whether the flush ran."""
+        try:
+            self.topology().on_node(node).script_flush()
+        except (RedisError, RedisClusterException, OSError):
+            return False
+        logger.warning("Redis refuses writes; its mirror is not trusted until it takes them.")
+        return True
