@@ -168,9 +168,12 @@ def own_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             break
         except OSError:
             time.sleep(0.05)
-    yield {"url": f"redis://127.0.0.1:{port}/0", "process": process, "dir": directory}
-    process.kill()
-    process.wait()
+    own = {"url": f"redis://127.0.0.1:{port}/0", "process": process, "dir": directory}
+    yield own
+    # A test that restarts the server puts the new process in own["process"]: stop both.
+    for started in {process, own["process"]}:
+        started.kill()
+        started.wait()
 
 
 def started_topology(topology: Any) -> Iterator[Any]:
@@ -226,7 +229,8 @@ def faulty(own_redis, settings):
     }
     settings.AUTHTOKENS = {**settings.AUTHTOKENS, "REDIS_CACHE_ALIAS": "revocations"}
     assert get_store().rebuild() == 0
-    return {**own_redis, "client": get_redis_connection("revocations")}
+    own_redis["client"] = get_redis_connection("revocations")
+    return own_redis  # the same dict: a server a test restarts into it is stopped at the end
 
 
 def run_project_suite(test_file: str, settings_module: str) -> subprocess.CompletedProcess:
