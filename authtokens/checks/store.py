@@ -168,7 +168,7 @@ def _check_nodes() -> list[Error | Warning]:
 
     try:
         topology = connect()
-        primaries = [topology.on_node(node.name) for node in topology.primaries()]
+        primaries = [topology.on_node(name) for name in topology.primary_names()]
     except (RedisError, RedisClusterException) as error:
         return [
             Warning(
@@ -188,10 +188,9 @@ def _check_nodes() -> list[Error | Warning]:
 def _check_replicas(client: Any) -> list[Warning]:
     from redis.exceptions import RedisError
 
-    wanted = app_settings.REDIS_MIN_REPLICAS
-    config = app_settings.REDIS or {}
-    if wanted is None:
-        wanted = int(bool(config.keys() & {"SENTINELS", "CLUSTER"}))
+    from ..store.topology import required_replicas
+
+    wanted = required_replicas(app_settings.REDIS)
     try:
         connected = client.info("replication").get("connected_slaves", 0)
     except RedisError:

@@ -88,13 +88,13 @@ class RedisAccess(MirrorLayout):
     def node_name(self, group: int) -> str:
         """The node serving ``group`` now ("" on one node); raises a RedisClusterException
         when no node serves it (a failover under way)."""
-        return self.topology().node_for_slot(self.slot_of(group)).name if self.groups > 1 else ""
+        return self.topology().name_for_slot(self.slot_of(group)) if self.groups > 1 else ""
 
-    def groups_by_node(self) -> dict[str, list[int]]:
-        """The groups each node serves now; a group nobody serves (a failover under way) is
-        left out."""
+    def groups_by_node(self, groups: Iterable[int] | None = None) -> dict[str, list[int]]:
+        """The node serving each of ``groups`` (all by default) now; a group nobody serves (a
+        failover under way, whose promoted replica answers NOSCRIPT) is left out."""
         by_node: dict[str, list[int]] = {}
-        for group in range(self.groups):
+        for group in range(self.groups) if groups is None else groups:
             try:
                 by_node.setdefault(self.node_name(group), []).append(group)
             except RedisClusterException:
@@ -141,14 +141,7 @@ class RedisAccess(MirrorLayout):
                     self.topology().delete_now(self.node_name(group), self.group_trust_keys(group))
                 except (RedisError, RedisClusterException, OSError):
                     pass  # the guard below delivers it, or the audit finds the outbox row
-        by_node: dict[str, list[int]] = {}
-        for group in groups:
-            try:
-                by_node.setdefault(self.node_name(group), []).append(group)
-            except RedisClusterException:
-                pass  # nobody serves it: a failover is under way, and the promoted replica
-                # answers NOSCRIPT, which drops its markers (reload_scripts)
-        for node, owed in by_node.items():
+        for node, owed in self.groups_by_node(groups).items():
             self.guard_for(node).invalidate(owed)
 
     def groups_of(self, users: Iterable[str | None]) -> set[int]:

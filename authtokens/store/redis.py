@@ -34,7 +34,7 @@ from .layout import group_tags, jti_bucket
 from .mirroring import MirrorWrites
 from .rebuild import PENDING_GRACE, Rebuilder, RebuildLockLost, RedisUnavailable
 from .scripts import READ_STATE, READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, READ_STATE_SHA
-from .topology import Cluster, SingleNode
+from .topology import Cluster, SingleNode, required_replicas
 from .verdicts import VerdictCache
 
 __all__ = ["PENDING_GRACE", "RebuildLockLost", "RedisStore", "RedisUnavailable"]
@@ -54,9 +54,7 @@ class RedisStore(MirrorWrites, RedisAccess, RevocationStore):
         self.cache_alias = cache_alias
         config = app_settings.REDIS if cache_alias is None else None
         self.groups = app_settings.REDIS_GROUPS if config and "CLUSTER" in config else 1
-        self.min_replicas = app_settings.REDIS_MIN_REPLICAS
-        if self.min_replicas is None:  # replicated topologies wait for a replica by default
-            self.min_replicas = int(bool(config and ("CLUSTER" in config or "SENTINELS" in config)))
+        self.min_replicas = required_replicas(config)
         self._read_args: tuple[int, ...]
         self.read_script, self.read_sha, self._read_args = (
             (READ_STATE_REPLICATED, READ_STATE_REPLICATED_SHA, (self.min_replicas,))

@@ -7,27 +7,18 @@ own scripts. Without that setting it still borrows ``CACHES[REDIS_CACHE_ALIAS]``
 did (a single node, or Sentinel through django-redis's ``SentinelClient``).
 
 A topology answers three questions for the store: which client to write with, which node
-serves a slot (its connection pool, for the read's and the guard's own connections), and what
-each primary's ``run_id`` is (the warm marker's proof that a node is the one the mirror was
-built on).
+serves a slot (by name; ``pool_of`` gives its connection pool, for the read's and the guard's
+own connections), and what each primary's ``run_id`` is (the warm marker's proof that a node
+is the one the mirror was built on).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from redis.exceptions import ConnectionError
 
 from ..conf import app_settings
-
-
-@dataclass(frozen=True)
-class Node:
-    """A primary that serves some of the mirror: its name (``host:port``) and pool."""
-
-    name: str
-    pool: Any
 
 
 class SingleNode:
@@ -39,11 +30,11 @@ class SingleNode:
         self.client = client
         self._master: Any = None  # the address Sentinel named last, if Sentinel manages it
 
-    def node_for_slot(self, slot: int) -> Node:
-        return Node("", self.client.connection_pool)
+    def name_for_slot(self, slot: int) -> str:
+        return ""
 
-    def primaries(self) -> list[Node]:
-        return [self.node_for_slot(0)]
+    def primary_names(self) -> list[str]:
+        return [""]
 
     def pool_of(self, name: str) -> Any:
         return self.client.connection_pool
@@ -95,21 +86,14 @@ class Cluster:
     def __init__(self, client: Any) -> None:
         self.client = client
 
-    def node_for_slot(self, slot: int) -> Node:
-        node = self.client.nodes_manager.get_node_from_slot(slot)
-        return Node(node.name, node.redis_connection.connection_pool)
+    def name_for_slot(self, slot: int) -> str:
+        return str(self.client.nodes_manager.get_node_from_slot(slot).name)
 
-    def primaries(self) -> list[Node]:
-        return [
-            Node(node.name, node.redis_connection.connection_pool)
-            for node in self.client.get_primaries()
-        ]
+    def primary_names(self) -> list[str]:
+        return [node.name for node in self.client.get_primaries()]
 
     def pool_of(self, name: str) -> Any:
-        node = self.client.get_node(node_name=name)
-        if node is None:  # it left the cluster: what was owed to it is moot (see guard_for)
-            raise ConnectionError(f"{name} is no longer a node of the cluster")
-        return node.redis_connection.connection_pool
+        return self.on_node(name).connection_pool
 
     def run_ids(self) -> dict[str, str]:
         return {
@@ -119,7 +103,7 @@ class Cluster:
 
     def on_node(self, name: str) -> Any:
         node = self.client.get_node(node_name=name)
-        if node is None:
+        if node is None:  # it left the cluster: what was owed to it is moot (see guard_for)
             raise ConnectionError(f"{name} is no longer a node of the cluster")
         return node.redis_connection
 
@@ -138,6 +122,15 @@ class Cluster:
 
     def close(self) -> None:
         self.client.close()
+
+
+def required_replicas(config: dict[str, Any] | None) -> int:
+    """``REDIS_MIN_REPLICAS``, or its default for the topology ``config`` (a ``REDIS``
+    setting, None for a django-redis cache): 1 with Sentinel or Cluster, 0 on one node."""
+    wanted = app_settings.REDIS_MIN_REPLICAS
+    if wanted is None:
+        return int(bool((config or {}).keys() & {"SENTINELS", "CLUSTER"}))
+    return int(wanted)
 
 
 def connect(cache_alias: str | None = None) -> SingleNode | Cluster:
